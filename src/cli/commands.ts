@@ -1,0 +1,153 @@
+import { AuditStore } from '../audit/audit-store.js';
+import { TokenNameTakenError, TokenStore } from '../auth/token-store.js';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { openMigratedDatabase } from '../context.js';
+import { startDaemon } from '../daemon.js';
+import { createLogger } from '../log/logger.js';
+import { migrateHelp, serveHelp, tokenHelp } from './help.js';
+import { type CliIO, UsageError, parseFlags } from './usage.js';
+
+const dbFlag = { db: { type: 'string' } } as const;
+
+function configFrom(io: CliIO, flags: Parameters<typeof loadConfig>[0]['flags']) {
+  try {
+    return loadConfig({ flags, env: io.env, cwd: io.cwd, uid: io.uid });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+export async function serveCommand(args: string[], io: CliIO): Promise<number> {
+  const { values } = parseFlags(args, {
+    listen: { type: 'string' },
+    'podman-socket': { type: 'string' },
+    'default-image': { type: 'string' },
+    ...dbFlag,
+  });
+  if (values.help) {
+    io.stdout(serveHelp);
+    return 0;
+  }
+  const config = configFrom(io, {
+    listen: values.listen,
+    podmanSocket: values['podman-socket'],
+    db: values.db,
+    defaultImage: values['default-image'],
+  });
+  const log = createLogger(config.logLevel);
+  const daemon = await startDaemon(config, log);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info({ signal }, 'signal received');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await daemon.stop();
+  return 0;
+}
+
+export function migrateCommand(args: string[], io: CliIO): number {
+  const { values } = parseFlags(args, dbFlag);
+  if (values.help) {
+    io.stdout(migrateHelp);
+    return 0;
+  }
+  const config = configFrom(io, { db: values.db });
+  const { db, migration } = openMigratedDatabase(config.dbPath);
+  db.close();
+  io.stdout(
+    migration.applied.length === 0
+      ? `${config.dbPath}: schema is up to date (version ${migration.to})\n`
+      : `${config.dbPath}: migrated from version ${migration.from} to ${migration.to} (${migration.applied.join(', ')})\n`,
+  );
+  return 0;
+}
+
+export function tokenCommand(args: string[], io: CliIO): number {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    io.stdout(tokenHelp);
+    return sub === undefined ? 2 : 0;
+  }
+  const { values, positionals } = parseFlags(rest, { ...dbFlag, name: { type: 'string' } }, true);
+  if (values.help) {
+    io.stdout(tokenHelp);
+    return 0;
+  }
+  const config = configFrom(io, { db: values.db });
+  const withStores = <T>(fn: (tokens: TokenStore, audit: AuditStore) => T): T => {
+    const { db } = openMigratedDatabase(config.dbPath);
+    try {
+      return fn(new TokenStore(db), new AuditStore(db));
+    } finally {
+      db.close();
+    }
+  };
+  switch (sub) {
+    case 'create': {
+      if (!values.name || positionals.length > 0) throw new UsageError('token create needs --name NAME and nothing else');
+      const name = values.name;
+      let token: string;
+      try {
+        token = withStores((tokens, audit) => {
+          const created = tokens.create(name);
+          audit.append({ type: 'token.created', actor: 'cli', data: { name } });
+          return created;
+        });
+      } catch (err) {
+        if (err instanceof TokenNameTakenError) {
+          io.stderr(`podman-debugd: ${err.message}; revoke it or choose another name\n`);
+          return 1;
+        }
+        if (err instanceof Error && /must be 1-64 characters/.test(err.message)) throw new UsageError(err.message);
+        throw err;
+      }
+      io.stdout(`${token}\n`);
+      io.stderr(`token "${name}" created; it is shown only this once. Use it as: Authorization: Bearer <token>\n`);
+      return 0;
+    }
+    case 'list': {
+      if (positionals.length > 0 || values.name) throw new UsageError('token list takes no arguments');
+      const rows = withStores((tokens) => tokens.list());
+      if (rows.length === 0) {
+        io.stdout('no tokens; create one with: podman-debugd token create --name NAME\n');
+        return 0;
+      }
+      io.stdout(
+        table(
+          ['NAME', 'CREATED', 'LAST USED', 'STATUS'],
+          rows.map((t) => [t.name, t.createdAt, t.lastUsedAt ?? '-', t.revokedAt ? `revoked ${t.revokedAt}` : 'active']),
+        ),
+      );
+      return 0;
+    }
+    case 'revoke': {
+      const name = positionals[0] ?? values.name;
+      if (!name || positionals.length > 1) throw new UsageError('token revoke needs exactly one NAME');
+      const revoked = withStores((tokens, audit) => {
+        const done = tokens.revoke(name);
+        if (done) audit.append({ type: 'token.revoked', actor: 'cli', data: { name } });
+        return done;
+      });
+      if (!revoked) {
+        io.stderr(`podman-debugd: no active token named "${name}"\n`);
+        return 1;
+      }
+      io.stdout(`token "${name}" revoked\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown token command "${sub}"`);
+  }
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}

@@ -1,0 +1,46 @@
+import { envNames } from '../config/config.js';
+
+export const mainHelp = `podman-debugd - debug sidecars for shell-less Podman containers
+
+Usage: podman-debugd <command> [options]
+
+Commands:
+  serve              run the HTTP API daemon
+  migrate            create or upgrade the database schema
+  token create       create an API token (printed once)
+  token list         list API tokens
+  token revoke NAME  revoke an API token
+
+Run 'podman-debugd <command> --help' for a command's options.
+Exit codes: 0 success, 1 failure, 2 usage or configuration error.
+`;
+
+export const serveHelp = `Usage: podman-debugd serve [options]
+
+Runs the HTTP API. Every option can also be set by the environment variable shown.
+
+Options:
+  --listen HOST:PORT | unix:PATH   where to listen (${envNames.listen}; default 127.0.0.1:7070)
+  --podman-socket PATH             Podman's API socket (${envNames.podmanSocket}; default: as Podman's
+                                   remote client finds it: CONTAINER_HOST, /run/podman/podman.sock for
+                                   root, $XDG_RUNTIME_DIR/podman/podman.sock otherwise)
+  --db PATH                        SQLite database (${envNames.db}; default ./var/podman-debugd.db,
+                                   or $STATE_DIRECTORY/podman-debugd.db under systemd)
+  --default-image REF              toolbox image for sessions that name none
+                                   (${envNames.defaultImage}; default docker.io/library/busybox:latest)
+  -h, --help                       show this help
+
+If no Podman socket answers and podman is installed, serve starts 'podman system service' on a
+socket in its state directory and stops it on exit (${envNames.startPodman}=never turns this off).
+`;
+
+export const migrateHelp = `Usage: podman-debugd migrate [--db PATH]
+
+Applies pending database migrations and prints the schema version.
+`;
+
+export const tokenHelp = `Usage:
+  podman-debugd token create --name NAME [--db PATH]   print a new token once (only its SHA-256 is kept)
+  podman-debugd token list [--db PATH]                 list tokens (never the tokens themselves)
+  podman-debugd token revoke NAME [--db PATH]          revoke a token; it stops working at once
+`;

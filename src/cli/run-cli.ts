@@ -1,0 +1,40 @@
+import { SchemaTooNewError } from '../db/migrations.js';
+import { migrateCommand, serveCommand, tokenCommand } from './commands.js';
+import { mainHelp } from './help.js';
+import { type CliIO, UsageError } from './usage.js';
+
+/** Runs one CLI invocation and returns its exit code: 0 ok, 1 failure, 2 usage or config error. */
+export async function runCli(io: CliIO): Promise<number> {
+  const [command, ...args] = io.argv;
+  try {
+    switch (command) {
+      case undefined:
+        io.stderr(mainHelp);
+        return 2;
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(mainHelp);
+        return 0;
+      case 'serve':
+        return await serveCommand(args, io);
+      case 'migrate':
+        return migrateCommand(args, io);
+      case 'token':
+        return tokenCommand(args, io);
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`podman-debugd: ${err.message}\nRun 'podman-debugd ${command && command !== 'help' ? `${command} ` : ''}--help' for usage.\n`);
+      return 2;
+    }
+    if (err instanceof SchemaTooNewError) {
+      io.stderr(`podman-debugd: ${err.message}\n`);
+      return 1;
+    }
+    io.stderr(`podman-debugd: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

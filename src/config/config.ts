@@ -1,0 +1,149 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { type ListenAddress, parseListenAddress } from './listen-address.js';
+import { type PodmanSocketChoice, choosePodmanSocket } from './podman-socket.js';
+
+/** Command-line flags of `serve` (and the subset other commands take); strings as typed. */
+export interface ConfigFlags {
+  listen?: string | undefined;
+  podmanSocket?: string | undefined;
+  db?: string | undefined;
+  defaultImage?: string | undefined;
+}
+
+export interface Config {
+  readonly listen: ListenAddress;
+  readonly podmanSocket: PodmanSocketChoice;
+  /** auto: start `podman system service` ourselves when the discovered socket does not answer. */
+  readonly startPodman: 'auto' | 'never';
+  readonly podmanBinary: string;
+  readonly stateDir: string;
+  readonly dbPath: string;
+  readonly defaultImage: string;
+  readonly defaultTtlSeconds: number;
+  readonly maxTtlSeconds: number;
+  readonly maxOutputBytes: number;
+  readonly bodyLimitBytes: number;
+  readonly podmanTimeoutMs: number;
+  readonly shutdownGraceMs: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_IMAGE = 'docker.io/library/busybox:latest';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  listen: z.string().default('127.0.0.1:7070'),
+  podmanSocket: z.string().optional(),
+  startPodman: z.enum(['auto', 'never']).default('auto'),
+  podmanBinary: z.string().min(1).default('podman'),
+  stateDir: z.string().optional(),
+  db: z.string().min(1).optional(),
+  defaultImage: z.string().min(1).max(512).default(DEFAULT_IMAGE),
+  defaultTtlSeconds: int(10, 7 * 86400).default(900),
+  maxTtlSeconds: int(10, 7 * 86400).default(4 * 3600),
+  maxOutputBytes: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  bodyLimitBytes: int(1024, 16 * 1024 * 1024).default(256 * 1024),
+  podmanTimeoutMs: int(1000, 600_000).default(30_000),
+  shutdownGraceMs: int(0, 600_000).default(10_000),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The environment variable behind each setting (flags win over them). */
+export const envNames: Record<keyof z.input<typeof schema>, string> = {
+  listen: 'PODMAN_DEBUGD_LISTEN',
+  podmanSocket: 'PODMAN_DEBUGD_PODMAN_SOCKET',
+  startPodman: 'PODMAN_DEBUGD_START_PODMAN',
+  podmanBinary: 'PODMAN_DEBUGD_PODMAN_BINARY',
+  stateDir: 'PODMAN_DEBUGD_STATE_DIR',
+  db: 'PODMAN_DEBUGD_DB',
+  defaultImage: 'PODMAN_DEBUGD_DEFAULT_IMAGE',
+  defaultTtlSeconds: 'PODMAN_DEBUGD_DEFAULT_TTL_SECONDS',
+  maxTtlSeconds: 'PODMAN_DEBUGD_MAX_TTL_SECONDS',
+  maxOutputBytes: 'PODMAN_DEBUGD_MAX_OUTPUT_BYTES',
+  bodyLimitBytes: 'PODMAN_DEBUGD_BODY_LIMIT_BYTES',
+  podmanTimeoutMs: 'PODMAN_DEBUGD_PODMAN_TIMEOUT_MS',
+  shutdownGraceMs: 'PODMAN_DEBUGD_SHUTDOWN_GRACE_MS',
+  logLevel: 'PODMAN_DEBUGD_LOG_LEVEL',
+};
+
+export interface LoadConfigInput {
+  flags?: ConfigFlags;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  uid: number;
+}
+
+/**
+ * Parses the configuration once: flags over PODMAN_DEBUGD_* variables over defaults. Every problem
+ * is collected and reported together; nothing falls back silently. The result is frozen.
+ */
+export function loadConfig({ flags = {}, env, cwd, uid }: LoadConfigInput): Config {
+  const raw: Record<string, string | undefined> = {};
+  for (const [key, name] of Object.entries(envNames)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  if (flags.listen !== undefined) raw.listen = flags.listen;
+  if (flags.podmanSocket !== undefined) raw.podmanSocket = flags.podmanSocket;
+  if (flags.db !== undefined) raw.db = flags.db;
+  if (flags.defaultImage !== undefined) raw.defaultImage = flags.defaultImage;
+
+  const problems: string[] = [];
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0] ?? '');
+      const name = envNames[key as keyof typeof envNames] ?? key;
+      problems.push(`${key} (${name}): ${issue.message}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const c = parsed.data;
+
+  const listen = parseListenAddress(c.listen);
+  if (typeof listen === 'string') problems.push(`listen (${envNames.listen}): ${listen}`);
+  const podmanSocket = choosePodmanSocket(c.podmanSocket, env, uid);
+  if (typeof podmanSocket === 'string') problems.push(`podmanSocket: ${podmanSocket}`);
+  if (c.defaultTtlSeconds > c.maxTtlSeconds) {
+    problems.push(`defaultTtlSeconds (${c.defaultTtlSeconds}) exceeds maxTtlSeconds (${c.maxTtlSeconds})`);
+  }
+  if (/\s/.test(c.defaultImage)) problems.push(`defaultImage: "${c.defaultImage}" contains white space`);
+  if (problems.length > 0 || typeof listen === 'string' || typeof podmanSocket === 'string') {
+    throw new ConfigError(problems);
+  }
+
+  // systemd's StateDirectory= sets STATE_DIRECTORY; it may list several paths separated by ':'.
+  const systemdState = env.STATE_DIRECTORY?.split(':')[0];
+  const stateDir = resolve(cwd, c.stateDir ?? systemdState ?? 'var');
+  const dbPath = c.db === ':memory:' ? ':memory:' : resolveFrom(cwd, c.db ?? join(stateDir, 'podman-debugd.db'));
+
+  return Object.freeze({
+    listen: Object.freeze(listen),
+    podmanSocket: Object.freeze(podmanSocket),
+    startPodman: c.startPodman,
+    podmanBinary: c.podmanBinary,
+    stateDir,
+    dbPath,
+    defaultImage: c.defaultImage,
+    defaultTtlSeconds: c.defaultTtlSeconds,
+    maxTtlSeconds: c.maxTtlSeconds,
+    maxOutputBytes: c.maxOutputBytes,
+    bodyLimitBytes: c.bodyLimitBytes,
+    podmanTimeoutMs: c.podmanTimeoutMs,
+    shutdownGraceMs: c.shutdownGraceMs,
+    logLevel: c.logLevel,
+  });
+}
+
+function resolveFrom(cwd: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(cwd, path);
+}

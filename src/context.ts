@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import { AuditStore } from './audit/audit-store.js';
+import { TokenStore } from './auth/token-store.js';
+import type { Config } from './config/config.js';
+import { ContainerCatalog } from './containers/container-catalog.js';
+import { type Database, openDatabase } from './db/database.js';
+import { type MigrationResult, applyMigrations, readMigrations } from './db/migrations.js';
+import { createApp } from './http/app.js';
+import type { App, ReadinessReport } from './http/app-env.js';
+import type { Logger } from './log/logger.js';
+import { PodmanClient } from './podman/client.js';
+import { packageRoot } from './package-root.js';
+import { SessionService } from './sessions/session-service.js';
+import { SessionStore } from './sessions/session-store.js';
+
+export interface AppContext {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly db: Database;
+  readonly migration: MigrationResult;
+  readonly podman: PodmanClient;
+  readonly audit: AuditStore;
+  readonly tokens: TokenStore;
+  readonly sessionStore: SessionStore;
+  readonly sessions: SessionService;
+  readonly containers: ContainerCatalog;
+  readonly app: App;
+  readiness(): Promise<ReadinessReport>;
+  /** Closes what the context opened: Podman connections, then the database. */
+  close(): void;
+}
+
+/** Opens the database (applying migrations) and applies them; the one place that does. */
+export function openMigratedDatabase(path: string): { db: Database; migration: MigrationResult } {
+  const db = openDatabase(path);
+  try {
+    const migration = applyMigrations(db, readMigrations(join(packageRoot(), 'migrations')));
+    return { db, migration };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** The one place that wires the daemon's parts together. */
+export function createContext(config: Config, log: Logger, podmanSocketPath = config.podmanSocket.path): AppContext {
+  const { db, migration } = openMigratedDatabase(config.dbPath);
+  const podman = new PodmanClient({ socketPath: podmanSocketPath, timeoutMs: config.podmanTimeoutMs });
+  const audit = new AuditStore(db);
+  const tokens = new TokenStore(db);
+  const sessionStore = new SessionStore(db);
+  const sessions = new SessionService(db, sessionStore, audit, podman, config, log.child({ component: 'sessions' }));
+  const containers = new ContainerCatalog(podman, sessionStore);
+  const checkDb = db.prepare('SELECT 1');
+
+  async function readiness(): Promise<ReadinessReport> {
+    const checks: Record<string, string> = {};
+    try {
+      checkDb.get();
+      checks.database = 'ok';
+    } catch (err) {
+      checks.database = `failing: ${(err as Error).message}`;
+    }
+    try {
+      await podman.ping(2000);
+      checks.podman = 'ok';
+    } catch (err) {
+      checks.podman = `not answering on ${podmanSocketPath} (${(err as { reason?: string }).reason ?? (err as Error).message})`;
+    }
+    return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
+  }
+
+  const app = createApp({
+    sessions,
+    containers,
+    audit,
+    tokens,
+    readiness,
+    log: log.child({ component: 'http' }),
+    bodyLimitBytes: config.bodyLimitBytes,
+  });
+
+  return {
+    config,
+    log,
+    db,
+    migration,
+    podman,
+    audit,
+    tokens,
+    sessionStore,
+    sessions,
+    containers,
+    app,
+    readiness,
+    close() {
+      podman.close();
+      db.close();
+    },
+  };
+}

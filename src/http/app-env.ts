@@ -1,0 +1,32 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AuditStore } from '../audit/audit-store.js';
+import type { TokenStore } from '../auth/token-store.js';
+import type { ContainerCatalog } from '../containers/container-catalog.js';
+import type { Logger } from '../log/logger.js';
+import type { SessionService } from '../sessions/session-service.js';
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    /** Set by the auth middleware on /v1 routes. */
+    principal: string;
+  };
+}
+
+export type App = OpenAPIHono<AppEnv>;
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, string>;
+}
+
+/** What the HTTP layer needs from the rest of the daemon (wired in context.ts). */
+export interface ApiDeps {
+  sessions: SessionService;
+  containers: ContainerCatalog;
+  audit: AuditStore;
+  tokens: TokenStore;
+  readiness: () => Promise<ReadinessReport>;
+  log: Logger;
+  bodyLimitBytes: number;
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { AppError } from '../errors.js';
+import type { ApiDeps, App, AppEnv } from './app-env.js';
+import { requireToken } from './auth.js';
+import { problemResponse, toAppError } from './problem.js';
+import { registerCreateSession } from './routes/create-session.js';
+import { registerEndSession } from './routes/end-session.js';
+import { registerExecInSession } from './routes/exec-in-session.js';
+import { registerGetSession } from './routes/get-session.js';
+import { registerHealth } from './routes/health.js';
+import { registerListAudit } from './routes/list-audit.js';
+import { registerListContainers } from './routes/list-containers.js';
+import { registerListSessions } from './routes/list-sessions.js';
+
+export const API_VERSION = '0.1.0';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+
+/** Builds the HTTP application: middleware, every route, the OpenAPI document and one error handler. */
+export function createApp(deps: ApiDeps): App {
+  const app: App = new OpenAPIHono<AppEnv>({
+    // Validation failures become the same problem+json body as every other error.
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const issues = result.error.issues.map((issue) => ({
+        field: issue.path.length > 0 ? issue.path.join('.') : '(body)',
+        message: issue.message,
+      }));
+      const detail = `invalid request: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`;
+      return problemResponse(new AppError('bad_request', detail, { issues }), c.get('requestId'));
+    },
+  });
+
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', requestId);
+    const started = performance.now();
+    await next();
+    c.header('x-request-id', requestId);
+    deps.log.info(
+      {
+        requestId,
+        principal: c.get('principal') ?? null,
+        method: c.req.method,
+        route: c.req.routePath,
+        path: c.req.path,
+        status: c.res.status,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: deps.bodyLimitBytes,
+      onError: () => {
+        throw new AppError('payload_too_large', `request body exceeds ${deps.bodyLimitBytes} bytes`);
+      },
+    }),
+  );
+  app.use('/v1/*', requireToken(deps));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A token from `podman-debugd token create --name NAME`',
+  });
+  registerHealth(app, deps);
+  registerCreateSession(app, deps);
+  registerListSessions(app, deps);
+  registerGetSession(app, deps);
+  registerEndSession(app, deps);
+  registerExecInSession(app, deps);
+  registerListContainers(app, deps);
+  registerListAudit(app, deps);
+
+  let document: unknown;
+  app.get('/openapi.json', (c) => c.json((document ??= openApiDocument(app))));
+
+  app.notFound((c) => problemResponse(new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`), c.get('requestId')));
+  app.onError((err, c) => {
+    const appError = toAppError(err);
+    const requestId = c.get('requestId') ?? randomUUID();
+    if (appError.code === 'internal') {
+      deps.log.error({ err, requestId }, 'unhandled error');
+    } else if (appError.code === 'podman_unavailable' || appError.code === 'podman_error') {
+      deps.log.warn({ err: appError.cause ?? err, requestId }, appError.message);
+    }
+    return problemResponse(appError, requestId);
+  });
+  return app;
+}
+
+export function openApiDocument(app: App) {
+  return app.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: {
+      title: 'podman-debugd',
+      version: API_VERSION,
+      description:
+        'Debug sidecars for shell-less Podman containers. A session runs a toolbox container in the ' +
+        'target\'s PID and network namespaces; commands run in it without a shell; everything is audited.',
+      license: { name: 'Apache-2.0' },
+    },
+    tags: [
+      { name: 'sessions', description: 'Debug sessions and commands in them' },
+      { name: 'containers', description: 'Containers on this host' },
+      { name: 'audit', description: 'The audit trail' },
+      { name: 'health', description: 'Liveness and readiness' },
+    ],
+  });
+}

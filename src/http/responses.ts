@@ -1,0 +1,28 @@
+import { ProblemSchema } from './schemas.js';
+
+const descriptions: Record<number, string> = {
+  400: 'Invalid input; `errors` names the fields',
+  401: 'Missing, unknown or revoked bearer token',
+  404: 'Not found',
+  409: 'Conflict with the current state',
+  413: 'Request body too large',
+  415: 'Content-Type is not application/json',
+  502: 'Podman refused the request or an image pull failed',
+  503: 'Podman or the database is unavailable; see Retry-After',
+  504: 'The command did not finish in time; partial output included',
+};
+
+/** Shared problem+json responses, spread into every route definition. */
+export function problemResponses<const S extends readonly (keyof typeof descriptions)[]>(...statuses: S) {
+  const out: Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> = {};
+  for (const status of statuses) {
+    out[status] = {
+      description: descriptions[status] ?? 'Error',
+      content: { 'application/problem+json': { schema: ProblemSchema } },
+    };
+  }
+  return out as { [K in S[number]]: { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } } };
+}
+
+
+export const bearerSecurity = [{ bearerAuth: [] as string[] }];

@@ -1,0 +1,33 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { ApiDeps, App } from '../app-env.js';
+import { bearerSecurity, problemResponses } from '../responses.js';
+import { CreateSessionSchema, SessionSchema } from '../schemas.js';
+
+export const createSessionRoute = createRoute({
+  operationId: 'createSession',
+  method: 'post',
+  path: '/v1/sessions',
+  tags: ['sessions'],
+  summary: 'Start a debug session: a sidecar in the target\'s PID and network namespaces',
+  security: bearerSecurity,
+  request: { body: { required: true, content: { 'application/json': { schema: CreateSessionSchema } } } },
+  responses: {
+    201: {
+      description: 'The session is active',
+      headers: { Location: { schema: { type: 'string' }, description: 'URL of the new session' } },
+      content: { 'application/json': { schema: SessionSchema } },
+    },
+    ...problemResponses(400, 401, 404, 409, 413, 415, 502, 503),
+  },
+});
+
+export function registerCreateSession(app: App, deps: ApiDeps): void {
+  app.openapi(createSessionRoute, async (c) => {
+    const session = await deps.sessions.create(c.req.valid('json'), {
+      principal: c.get('principal'),
+      requestId: c.get('requestId'),
+    });
+    c.header('Location', `/v1/sessions/${session.id}`);
+    return c.json(session, 201);
+  });
+}

@@ -1,0 +1,28 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { ApiDeps, App } from '../app-env.js';
+import { bearerSecurity, problemResponses } from '../responses.js';
+import { SessionIdParamSchema, SessionSchema } from '../schemas.js';
+
+export const endSessionRoute = createRoute({
+  operationId: 'endSession',
+  method: 'delete',
+  path: '/v1/sessions/{id}',
+  tags: ['sessions'],
+  summary: 'End a session; its sidecar is gone when this returns. Idempotent.',
+  security: bearerSecurity,
+  request: { params: SessionIdParamSchema },
+  responses: {
+    200: { description: 'The ended session', content: { 'application/json': { schema: SessionSchema } } },
+    ...problemResponses(400, 401, 404, 409, 502, 503),
+  },
+});
+
+export function registerEndSession(app: App, deps: ApiDeps): void {
+  app.openapi(endSessionRoute, async (c) => {
+    const session = await deps.sessions.end(c.req.valid('param').id, {
+      principal: c.get('principal'),
+      requestId: c.get('requestId'),
+    });
+    return c.json(session, 200);
+  });
+}

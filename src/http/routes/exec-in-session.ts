@@ -1,0 +1,34 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { ApiDeps, App } from '../app-env.js';
+import { bearerSecurity, problemResponses } from '../responses.js';
+import { ExecRequestSchema, ExecResultSchema, SessionIdParamSchema } from '../schemas.js';
+
+export const execInSessionRoute = createRoute({
+  operationId: 'execInSession',
+  method: 'post',
+  path: '/v1/sessions/{id}/exec',
+  tags: ['sessions'],
+  summary: 'Run a command (argv, no shell) in the session\'s sidecar and return its output',
+  security: bearerSecurity,
+  request: {
+    params: SessionIdParamSchema,
+    body: { required: true, content: { 'application/json': { schema: ExecRequestSchema } } },
+  },
+  responses: {
+    200: {
+      description: 'The command ran; a non-zero exit code (127: not found) is not an HTTP error',
+      content: { 'application/json': { schema: ExecResultSchema } },
+    },
+    ...problemResponses(400, 401, 404, 409, 413, 415, 502, 503, 504),
+  },
+});
+
+export function registerExecInSession(app: App, deps: ApiDeps): void {
+  app.openapi(execInSessionRoute, async (c) => {
+    const result = await deps.sessions.exec(c.req.valid('param').id, c.req.valid('json'), {
+      principal: c.get('principal'),
+      requestId: c.get('requestId'),
+    });
+    return c.json(result, 200);
+  });
+}
