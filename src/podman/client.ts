@@ -124,12 +124,20 @@ export class PodmanClient {
 
   /** Force-removes a container; true if it existed. Gone already is not an error. */
   async removeContainer(id: string): Promise<boolean> {
-    const { status } = await this.call(`containers/${encodeURIComponent(id)}`, {
+    const endpoint = 'DELETE /containers/{id}';
+    const { status, body } = await this.call<{ Err?: string }[] | null>(`containers/${encodeURIComponent(id)}`, {
       method: 'DELETE',
       searchParams: { force: true, timeout: 0 },
       expect: [200, 204, 404],
     });
-    return status !== 404;
+    if (status === 404) return false;
+    // Libpod answers 200 with per-container reports; a failure is an Err inside one of them.
+    const failed = Array.isArray(body) ? body.find((report) => report?.Err) : undefined;
+    if (failed?.Err) {
+      if (/no such container/i.test(failed.Err)) return false;
+      throw new PodmanApiError(status, 'remove failed', failed.Err, endpoint);
+    }
+    return true;
   }
 
   async createExec(containerId: string, cmd: string[], attachStdin: boolean): Promise<string> {

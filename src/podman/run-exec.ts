@@ -55,7 +55,7 @@ export async function runExec(podman: PodmanClient, input: RunExecInput): Promis
 
   let exitCode: number | null = null;
   if (timedOut) {
-    await killTimedOutExec(podman, execId, input.argv);
+    await killTimedOutExec(podman, execId, input.containerId);
   } else {
     exitCode = await waitForExitCode(podman, execId);
   }
@@ -78,18 +78,43 @@ async function waitForExitCode(podman: PodmanClient, execId: string): Promise<nu
 }
 
 /**
- * Libpod has no "kill exec" call. The exec's host PID is in its inspect data; we kill it only if
- * /proc shows the very argv we started, so a recycled PID is never hit. Best effort: if it cannot be
- * done (another PID namespace, rootless), the process ends with its sidecar.
+ * Libpod has no "kill exec" call, and dropping the attach connection does not stop the process.
+ * The exec's host PID is in its inspect data; we SIGKILL it and its descendants, each only after
+ * /proc shows it in the sidecar's own cgroup, so a recycled PID is never hit. Best effort: where
+ * /proc is not ours to read (another PID namespace, rootless), the process ends with its sidecar.
  */
-async function killTimedOutExec(podman: PodmanClient, execId: string, argv: string[]): Promise<void> {
+async function killTimedOutExec(podman: PodmanClient, execId: string, containerId: string): Promise<void> {
   try {
     const inspect = await podman.inspectExec(execId);
     if (!inspect.Running || inspect.Pid <= 0) return;
-    const cmdline = await readFile(`/proc/${inspect.Pid}/cmdline`, 'utf8');
-    if (cmdline.split('\0').filter(Boolean).join('\0') !== argv.join('\0')) return;
-    process.kill(inspect.Pid, 'SIGKILL');
+    const tree = [inspect.Pid, ...(await descendants(inspect.Pid))];
+    for (const pid of tree) {
+      if (await inContainerCgroup(pid, containerId)) process.kill(pid, 'SIGKILL');
+    }
   } catch {
     // Nothing more we can do; the sidecar's end takes the process with it.
+  }
+}
+
+async function descendants(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  let children: string;
+  try {
+    children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  } catch {
+    return out;
+  }
+  for (const child of children.split(/\s+/).filter(Boolean).map(Number)) {
+    out.push(child, ...(await descendants(child)));
+  }
+  return out;
+}
+
+async function inContainerCgroup(pid: number, containerId: string): Promise<boolean> {
+  if (!/^[0-9a-f]{64}$/.test(containerId)) return false;
+  try {
+    return (await readFile(`/proc/${pid}/cgroup`, 'utf8')).includes(containerId);
+  } catch {
+    return false;
   }
 }

@@ -94,18 +94,6 @@ export class SessionService {
         extensions: { targetState: status },
       });
     }
-    if (!(await this.podman.imageExists(image))) {
-      this.log.info({ image }, 'pulling debug image');
-      try {
-        await this.podman.pullImage(image);
-      } catch (err) {
-        if (err instanceof PodmanApiError) {
-          throw new AppError('image_pull_failed', `could not pull image "${image}": ${err.podmanMessage}`, { cause: err });
-        }
-        throw err;
-      }
-    }
-
     const now = new Date();
     const id = randomUUID();
     const name = sidecarName(target.Name);
@@ -138,6 +126,7 @@ export class SessionService {
 
     let sidecarId: string | null = null;
     try {
+      await this.ensureImage(image);
       sidecarId = await this.podman.createContainer(
         buildSidecarSpec({ sessionId: id, name, image, target, ttlSeconds, command: input.command ?? null }),
       );
@@ -227,6 +216,20 @@ export class SessionService {
       });
     }
     return { exitCode: result.exitCode, ...outcome };
+  }
+
+  /** Pulls the image if it is missing (libpod's policy=missing); a failed pull is a 502. */
+  private async ensureImage(image: string): Promise<void> {
+    if (await this.podman.imageExists(image)) return;
+    this.log.info({ image }, 'pulling debug image');
+    try {
+      await this.podman.pullImage(image);
+    } catch (err) {
+      if (err instanceof PodmanApiError) {
+        throw new AppError('image_pull_failed', `could not pull image "${image}": ${err.podmanMessage}`, { cause: err });
+      }
+      throw err;
+    }
   }
 
   private finish(id: string, reason: 'ended-by-user' | 'sidecar-exited', caller: Caller): void {

@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { type Config, type ConfigFlags, loadConfig } from '../../src/config/config.js';
+import { type AppContext, createContext } from '../../src/context.js';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface TestDaemon {
+  readonly ctx: AppContext;
+  readonly config: Config;
+  readonly token: string;
+  readonly dir: string;
+  /** Calls the API in-process through app.request(); JSON in, JSON (or text) out. */
+  api<T = any>(method: string, path: string, options?: { body?: unknown; token?: string | null; headers?: Record<string, string>; raw?: string }): Promise<ApiResponse<T>>;
+  close(): void;
+}
+
+/**
+ * A daemon context on a fresh database, talking to the given Podman socket (a real one in
+ * integration tests, a missing one in HTTP tests that must never reach Podman).
+ */
+export function startTestDaemon(options: { podmanSocket: string; flags?: ConfigFlags; env?: Record<string, string> }): TestDaemon {
+  const dir = mkdtempSync(join(tmpdir(), 'podman-debugd-daemon-'));
+  const config = loadConfig({
+    flags: { db: join(dir, 'test.db'), podmanSocket: options.podmanSocket, ...options.flags },
+    env: { PODMAN_DEBUGD_START_PODMAN: 'never', ...options.env },
+    cwd: dir,
+    uid: 0,
+  });
+  const ctx = createContext(config, pino({ level: 'silent' }));
+  const token = ctx.tokens.create('tester');
+  return {
+    ctx,
+    config,
+    token,
+    dir,
+    async api(method, path, { body, token: tokenOverride, headers = {}, raw } = {}) {
+      const h: Record<string, string> = { ...headers };
+      const bearer = tokenOverride === undefined ? token : tokenOverride;
+      if (bearer !== null) h.authorization = `Bearer ${bearer}`;
+      let payload: string | undefined = raw;
+      if (body !== undefined) {
+        payload = JSON.stringify(body);
+        h['content-type'] ??= 'application/json';
+      }
+      const response = await ctx.app.request(path, { method, headers: h, body: payload });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON; keep the text
+      }
+      return { status: response.status, headers: response.headers, body: parsed as any };
+    },
+    close() {
+      ctx.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
