@@ -25,6 +25,7 @@ export function hashToken(token: string): string {
 export class TokenNameTakenError extends Error {
   constructor(name: string) {
     super(`a token named "${name}" already exists`);
+    this.name = 'TokenNameTakenError';
   }
 }
 

@@ -27,7 +27,8 @@ export async function runCli(io: CliIO): Promise<number> {
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`podman-debugd: ${err.message}\nRun 'podman-debugd ${command && command !== 'help' ? `${command} ` : ''}--help' for usage.\n`);
+      const known = command === 'serve' || command === 'migrate' || command === 'token';
+      io.stderr(`podman-debugd: ${err.message}\nRun 'podman-debugd ${known ? `${command} ` : ''}--help' for usage.\n`);
       return 2;
     }
     if (err instanceof SchemaTooNewError) {

@@ -38,7 +38,13 @@ export class ConfigError extends Error {
 
 export const DEFAULT_IMAGE = 'docker.io/library/busybox:latest';
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+// Settings arrive as strings (flags, environment); only plain decimal digits are numbers here.
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,12}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
 
 const schema = z.object({
   listen: z.string().default('127.0.0.1:7070'),
@@ -49,11 +55,11 @@ const schema = z.object({
   db: z.string().min(1).optional(),
   defaultImage: z.string().min(1).max(512).default(DEFAULT_IMAGE),
   defaultTtlSeconds: int(10, 7 * 86400).default(900),
-  maxTtlSeconds: int(10, 7 * 86400).default(4 * 3600),
-  maxOutputBytes: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
-  bodyLimitBytes: int(1024, 16 * 1024 * 1024).default(256 * 1024),
-  podmanTimeoutMs: int(1000, 600_000).default(30_000),
-  shutdownGraceMs: int(0, 600_000).default(10_000),
+  maxTtlSeconds: int(10, 7 * 86400).default(14400),
+  maxOutputBytes: int(1024, 64 * 1024 * 1024).default(1048576),
+  bodyLimitBytes: int(1024, 16 * 1024 * 1024).default(262144),
+  podmanTimeoutMs: int(1000, 600_000).default(30000),
+  shutdownGraceMs: int(0, 600_000).default(10000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -105,24 +111,26 @@ export function loadConfig({ flags = {}, env, cwd, uid }: LoadConfigInput): Conf
       const name = envNames[key as keyof typeof envNames] ?? key;
       problems.push(`${key} (${name}): ${issue.message}`);
     }
+  }
+  // The checks below run even when the schema failed, so every problem is reported at once.
+  const listen = parseListenAddress(raw.listen ?? '127.0.0.1:7070');
+  if (typeof listen === 'string') problems.push(`listen (${envNames.listen}): ${listen}`);
+  const podmanSocket = choosePodmanSocket(raw.podmanSocket, env, uid);
+  if (typeof podmanSocket === 'string') problems.push(`podmanSocket (${envNames.podmanSocket}): ${podmanSocket}`);
+  if (parsed.success) {
+    const c = parsed.data;
+    if (c.defaultTtlSeconds > c.maxTtlSeconds) {
+      problems.push(`defaultTtlSeconds (${c.defaultTtlSeconds}) exceeds maxTtlSeconds (${c.maxTtlSeconds})`);
+    }
+    if (/\s/.test(c.defaultImage)) problems.push(`defaultImage: "${c.defaultImage}" contains white space`);
+  }
+  if (!parsed.success || problems.length > 0 || typeof listen === 'string' || typeof podmanSocket === 'string') {
     throw new ConfigError(problems);
   }
   const c = parsed.data;
 
-  const listen = parseListenAddress(c.listen);
-  if (typeof listen === 'string') problems.push(`listen (${envNames.listen}): ${listen}`);
-  const podmanSocket = choosePodmanSocket(c.podmanSocket, env, uid);
-  if (typeof podmanSocket === 'string') problems.push(`podmanSocket: ${podmanSocket}`);
-  if (c.defaultTtlSeconds > c.maxTtlSeconds) {
-    problems.push(`defaultTtlSeconds (${c.defaultTtlSeconds}) exceeds maxTtlSeconds (${c.maxTtlSeconds})`);
-  }
-  if (/\s/.test(c.defaultImage)) problems.push(`defaultImage: "${c.defaultImage}" contains white space`);
-  if (problems.length > 0 || typeof listen === 'string' || typeof podmanSocket === 'string') {
-    throw new ConfigError(problems);
-  }
-
   // systemd's StateDirectory= sets STATE_DIRECTORY; it may list several paths separated by ':'.
-  const systemdState = env.STATE_DIRECTORY?.split(':')[0];
+  const systemdState = env.STATE_DIRECTORY?.split(':')[0] || undefined;
   const stateDir = resolve(cwd, c.stateDir ?? systemdState ?? 'var');
   const dbPath = c.db === ':memory:' ? ':memory:' : resolveFrom(cwd, c.db ?? join(stateDir, 'podman-debugd.db'));
 

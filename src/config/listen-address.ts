@@ -9,7 +9,7 @@ export function parseListenAddress(value: string): ListenAddress | string {
     if (!path.startsWith('/')) return `"${value}" must be unix:/absolute/path`;
     return { kind: 'unix', path };
   }
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value);
+  const match = /^(?:\[([0-9a-fA-F.]*:[0-9a-fA-F:.]*)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(value);
   if (!match) return `"${value}" must be HOST:PORT or unix:/absolute/path`;
   const host = match[1] ?? match[2] ?? '';
   const port = Number(match[3]);

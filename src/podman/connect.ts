@@ -24,7 +24,7 @@ export function ownSocketPath(stateDir: string): string {
 export async function connectPodman(config: Config, log: Logger): Promise<PodmanConnection> {
   const configured = config.podmanSocket.path;
   if (await answers(configured)) return { socketPath: configured, launched: null };
-  const mayLaunch = config.startPodman === 'auto' && config.podmanSocket.source !== 'flag';
+  const mayLaunch = config.startPodman === 'auto' && config.podmanSocket.source !== 'configured';
   if (!mayLaunch) {
     log.warn({ socket: configured }, 'the Podman socket does not answer; serving anyway, /readyz reports not ready');
     return { socketPath: configured, launched: null };

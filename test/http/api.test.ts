@@ -1,0 +1,238 @@
+/**
+ * The HTTP contract through app.request(): authentication, validation, problem+json errors, health,
+ * the OpenAPI document, and Podman being down. The Podman socket here does not exist, so these
+ * tests also prove that nothing reaches Podman before input is valid.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildOpenApiDocument } from '../../src/http/openapi-document.js';
+import { packageRoot } from '../../src/package-root.js';
+import { type TestDaemon, startTestDaemon } from '../support/test-daemon.js';
+
+let daemon: TestDaemon;
+
+before(() => {
+  daemon = startTestDaemon({ podmanSocket: '/nonexistent/podman-debugd-test/podman.sock', env: { PODMAN_DEBUGD_BODY_LIMIT_BYTES: '2048' } });
+});
+after(() => daemon.close());
+
+function assertProblem(response: { status: number; headers: Headers; body: any }, status: number) {
+  assert.equal(response.status, status, JSON.stringify(response.body));
+  assert.equal(response.headers.get('content-type'), 'application/problem+json');
+  for (const key of ['type', 'title', 'detail', 'requestId']) assert.equal(typeof response.body[key], 'string', key);
+  assert.equal(response.body.status, status);
+  assert.equal(response.body.requestId, response.headers.get('x-request-id'));
+}
+
+function sessionCount(): number {
+  return (daemon.ctx.db.prepare('SELECT COUNT(*) AS n FROM sessions').get() as { n: number }).n;
+}
+
+describe('health', () => {
+  it('/healthz answers without auth', async () => {
+    const response = await daemon.api('GET', '/healthz', { token: null });
+    assert.equal(response.status, 200);
+    assert.equal(response.body.status, 'ok');
+  });
+
+  it('/readyz is 503 naming Podman when Podman does not answer', async () => {
+    const response = await daemon.api('GET', '/readyz', { token: null });
+    assertProblem(response, 503);
+    assert.match(response.body.detail, /podman: not answering on \/nonexistent/);
+    assert.equal(response.body.checks.database, 'ok');
+    assert.ok(response.headers.get('retry-after'));
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('GET /openapi.json serves an OpenAPI 3.1 document of every route', async () => {
+    const response = await daemon.api('GET', '/openapi.json', { token: null });
+    assert.equal(response.status, 200);
+    assert.equal(response.body.openapi, '3.1.0');
+    assert.deepEqual(Object.keys(response.body.paths).sort(), [
+      '/healthz',
+      '/readyz',
+      '/v1/audit',
+      '/v1/containers',
+      '/v1/sessions',
+      '/v1/sessions/{id}',
+      '/v1/sessions/{id}/exec',
+    ]);
+  });
+
+  it('openapi/openapi.json is up to date (run `npm run openapi` after changing routes)', async () => {
+    const committed = JSON.parse(readFileSync(join(packageRoot(), 'openapi', 'openapi.json'), 'utf8'));
+    assert.deepEqual(committed, buildOpenApiDocument(), 'openapi/openapi.json differs from the routes: run `npm run openapi`');
+    const served = await daemon.api('GET', '/openapi.json', { token: null });
+    assert.deepEqual(served.body, committed);
+  });
+});
+
+describe('authentication', () => {
+  // Every /v1 operation in the document, with a path that exists in form.
+  const operations = () => {
+    const document = buildOpenApiDocument() as { paths: Record<string, Record<string, unknown>> };
+    return Object.entries(document.paths)
+      .filter(([path]) => path.startsWith('/v1/'))
+      .flatMap(([path, methods]) =>
+        Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path: path.replace('{id}', '00000000-0000-4000-8000-000000000000') })),
+      );
+  };
+
+  it('every /v1 route refuses a request without a token, with a bad token and with a revoked token', async () => {
+    const revoked = daemon.ctx.tokens.create('revoked-user');
+    daemon.ctx.tokens.revoke('revoked-user');
+    const cases = operations();
+    assert.ok(cases.length >= 6);
+    for (const { method, path } of cases) {
+      for (const [token, pattern] of [
+        [null, /Authorization: Bearer/],
+        ['pdd_not-a-real-token', /not valid/],
+        [revoked, /revoked/],
+      ] as const) {
+        const response = await daemon.api(method, path, { token, body: method === 'POST' ? { target: 'x', command: ['ps'] } : undefined });
+        assertProblem(response, 401);
+        assert.match(response.body.detail, pattern, `${method} ${path}`);
+        assert.equal(response.headers.get('www-authenticate'), 'Bearer realm="podman-debugd"');
+      }
+    }
+    assert.equal(sessionCount(), 0);
+  });
+
+  it('a malformed Authorization header is 401', async () => {
+    const response = await daemon.api('GET', '/v1/sessions', { token: null, headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+    assertProblem(response, 401);
+  });
+
+  it('refusals are audited without the token', async () => {
+    await daemon.api('GET', '/v1/sessions', { token: 'pdd_secret-value-that-must-not-be-stored' });
+    const audit = await daemon.api('GET', '/v1/audit?limit=500');
+    const denied = audit.body.items.filter((e: any) => e.type === 'auth.denied');
+    assert.ok(denied.length > 0);
+    assert.deepEqual(Object.keys(denied.at(-1).data).sort(), ['method', 'path', 'reason']);
+    assert.equal(JSON.stringify(audit.body).includes('secret-value-that-must-not-be-stored'), false);
+  });
+});
+
+describe('validation', () => {
+  const cases: Array<{ name: string; method: string; path: string; body?: unknown; raw?: string; headers?: Record<string, string>; status: number; field?: string }> = [
+    { name: 'missing target', method: 'POST', path: '/v1/sessions', body: {}, status: 400, field: 'target' },
+    { name: 'target with shell characters', method: 'POST', path: '/v1/sessions', body: { target: 'app;rm -rf /' }, status: 400, field: 'target' },
+    { name: 'ttlSeconds of the wrong type', method: 'POST', path: '/v1/sessions', body: { target: 'app', ttlSeconds: '15m' }, status: 400, field: 'ttlSeconds' },
+    { name: 'ttlSeconds too small', method: 'POST', path: '/v1/sessions', body: { target: 'app', ttlSeconds: 1 }, status: 400, field: 'ttlSeconds' },
+    { name: 'ttlSeconds above the configured maximum', method: 'POST', path: '/v1/sessions', body: { target: 'app', ttlSeconds: 5 * 86400 }, status: 400, field: 'ttlSeconds' },
+    { name: 'unknown field', method: 'POST', path: '/v1/sessions', body: { target: 'app', privileged: true }, status: 400 },
+    { name: 'image with spaces', method: 'POST', path: '/v1/sessions', body: { target: 'app', image: 'busybox; reboot' }, status: 400, field: 'image' },
+    { name: 'command of 65 arguments', method: 'POST', path: '/v1/sessions', body: { target: 'app', command: Array(65).fill('x') }, status: 400, field: 'command' },
+    { name: 'body that is not JSON', method: 'POST', path: '/v1/sessions', raw: '{"target":', headers: { 'content-type': 'application/json' }, status: 400 },
+    { name: 'body that is a JSON array', method: 'POST', path: '/v1/sessions', body: ['app'], status: 400 },
+    { name: 'wrong content type', method: 'POST', path: '/v1/sessions', raw: 'target=app', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415 },
+    { name: 'body over the limit', method: 'POST', path: '/v1/sessions', body: { target: 'app', reason: 'x'.repeat(4000) }, status: 413 },
+    { name: 'exec with an empty command', method: 'POST', path: '/v1/sessions/abc/exec', body: { command: [] }, status: 400, field: 'command' },
+    { name: 'exec with a NUL in an argument', method: 'POST', path: '/v1/sessions/abc/exec', body: { command: ['ls', 'a\u0000b'] }, status: 400, field: 'command.1' },
+    { name: 'exec timeout above 300', method: 'POST', path: '/v1/sessions/abc/exec', body: { command: ['ps'], timeoutSeconds: 301 }, status: 400, field: 'timeoutSeconds' },
+    { name: 'exec command as a string', method: 'POST', path: '/v1/sessions/abc/exec', body: { command: 'ps aux' }, status: 400, field: 'command' },
+    { name: 'list with a bad state', method: 'GET', path: '/v1/sessions?state=zombie', status: 400, field: 'state' },
+    { name: 'list with limit 0', method: 'GET', path: '/v1/sessions?limit=0', status: 400, field: 'limit' },
+    { name: 'list with a forged cursor', method: 'GET', path: '/v1/sessions?cursor=bm9wZQ', status: 400, field: 'cursor' },
+    { name: 'audit with a forged cursor', method: 'GET', path: '/v1/audit?cursor=%2E%2E%2F', status: 400, field: 'cursor' },
+  ];
+  for (const c of cases) {
+    it(`${c.name} -> ${c.status}`, async () => {
+      const auditBefore = (daemon.ctx.db.prepare('SELECT COUNT(*) AS n FROM audit_events').get() as { n: number }).n;
+      const response = await daemon.api(c.method, c.path, { body: c.body, raw: c.raw, headers: c.headers });
+      assertProblem(response, c.status);
+      if (c.field) {
+        assert.ok(
+          response.body.errors?.some((e: any) => e.field === c.field),
+          `expected an error naming ${c.field}: ${JSON.stringify(response.body)}`,
+        );
+      }
+      assert.equal(sessionCount(), 0);
+      const auditAfter = (daemon.ctx.db.prepare('SELECT COUNT(*) AS n FROM audit_events').get() as { n: number }).n;
+      assert.equal(auditAfter, auditBefore, 'bad input must change nothing');
+    });
+  }
+});
+
+describe('not found', () => {
+  it('an unknown session is 404 for GET, DELETE and exec', async () => {
+    const id = '5b0e7c1e-0000-4000-8000-000000000000';
+    assertProblem(await daemon.api('GET', `/v1/sessions/${id}`), 404);
+    assertProblem(await daemon.api('DELETE', `/v1/sessions/${id}`), 404);
+    assertProblem(await daemon.api('POST', `/v1/sessions/${id}/exec`, { body: { command: ['ps'] } }), 404);
+  });
+
+  it('an unknown route is a 404 problem', async () => {
+    assertProblem(await daemon.api('GET', '/v2/anything', { token: null }), 404);
+  });
+});
+
+describe('Podman down', () => {
+  it('creating a session is 503 with Retry-After, and nothing is recorded', async () => {
+    const response = await daemon.api('POST', '/v1/sessions', { body: { target: 'app' } });
+    assertProblem(response, 503);
+    assert.equal(response.headers.get('retry-after'), '5');
+    assert.doesNotMatch(response.body.detail, /ENOENT|nonexistent|socket/);
+    assert.equal(sessionCount(), 0);
+  });
+
+  it('listing containers is 503; listing sessions still works from the database', async () => {
+    assertProblem(await daemon.api('GET', '/v1/containers'), 503);
+    const sessions = await daemon.api('GET', '/v1/sessions');
+    assert.equal(sessions.status, 200);
+    assert.deepEqual(sessions.body, { items: [], nextCursor: null });
+  });
+});
+
+describe('pagination', () => {
+  it('sessions page newest first and audit events oldest first, without gaps or repeats', async () => {
+    const local = startTestDaemon({ podmanSocket: '/nonexistent/podman-debugd-test/podman.sock' });
+    try {
+      for (let i = 0; i < 5; i++) {
+        local.ctx.sessionStore.insertCreating({
+          id: `00000000-0000-4000-8000-00000000000${i}`,
+          targetId: 'f'.repeat(64),
+          targetName: 'app',
+          targetImage: 'img',
+          sidecarName: `debug-app-00000${i}`,
+          sidecarImage: 'toolbox',
+          requestedBy: 'tester',
+          reason: null,
+          command: null,
+          ttlSeconds: 60,
+          createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+          expiresAt: new Date(Date.UTC(2026, 0, 1, 1, i)).toISOString(),
+        });
+        local.ctx.audit.append({ type: 'session.creating', actor: 'tester', sessionId: `00000000-0000-4000-8000-00000000000${i}`, data: { i } });
+      }
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: any = await local.api('GET', `/v1/sessions?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        assert.equal(page.status, 200);
+        assert.ok(page.body.items.length <= 2);
+        seen.push(...page.body.items.map((s: any) => s.id.slice(-1)));
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      assert.deepEqual(seen, ['4', '3', '2', '1', '0']);
+
+      const events: number[] = [];
+      cursor = null;
+      do {
+        const page: any = await local.api('GET', `/v1/audit?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        events.push(...page.body.items.filter((e: any) => e.type === 'session.creating').map((e: any) => e.data.i));
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      assert.deepEqual(events, [0, 1, 2, 3, 4]);
+      const active = await local.api('GET', '/v1/sessions?state=active&target=app&limit=500');
+      assert.equal(active.body.items.length, 5);
+      const ended = await local.api('GET', '/v1/sessions?state=ended');
+      assert.equal(ended.body.items.length, 0);
+    } finally {
+      local.close();
+    }
+  });
+});
