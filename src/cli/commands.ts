@@ -70,9 +70,13 @@ export function migrateCommand(args: string[], io: CliIO): number {
 
 export function tokenCommand(args: string[], io: CliIO): number {
   const [sub, ...rest] = args;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+  if (sub === undefined) {
+    io.stderr(tokenHelp);
+    return 2;
+  }
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
     io.stdout(tokenHelp);
-    return sub === undefined ? 2 : 0;
+    return 0;
   }
   const { values, positionals } = parseFlags(rest, { ...dbFlag, name: { type: 'string' } }, true);
   if (values.help) {

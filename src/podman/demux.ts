@@ -8,6 +8,8 @@ export interface Frame {
 }
 
 const HEADER_BYTES = 8;
+/** Podman writes frames of at most 32 KiB; anything near this is a corrupt header. */
+const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
 export class DemuxError extends Error {
   override name = 'DemuxError';
@@ -19,38 +21,59 @@ export class DemuxError extends Error {
  * be split across chunks in any way. Readable side is in object mode and yields Frame objects.
  */
 export class FrameDemuxer extends Transform {
-  private pending: Buffer = Buffer.alloc(0);
+  /** Bytes received but not yet emitted; concatenated only once a whole frame is there. */
+  private chunks: Buffer[] = [];
+  private buffered = 0;
 
   constructor() {
     super({ readableObjectMode: true });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    let offset = 0;
-    while (this.pending.length - offset >= HEADER_BYTES) {
-      const kind = this.pending[offset]!;
-      const length = this.pending.readUInt32BE(offset + 4);
-      if (this.pending.length - offset - HEADER_BYTES < length) break;
-      const stream = streamOf(kind);
-      if (stream === undefined) {
-        callback(new DemuxError(`unknown stream type ${kind} in attach stream`));
-        return;
-      }
-      const start = offset + HEADER_BYTES;
-      if (length > 0) this.push({ stream, payload: this.pending.subarray(start, start + length) } satisfies Frame);
-      offset = start + length;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    try {
+      this.drain();
+    } catch (err) {
+      callback(err as Error);
+      return;
     }
-    this.pending = offset === 0 ? this.pending : Buffer.from(this.pending.subarray(offset));
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.pending.length > 0) {
-      callback(new DemuxError(`attach stream ended inside a frame (${this.pending.length} bytes left over)`));
+    if (this.buffered > 0) {
+      callback(new DemuxError(`attach stream ended inside a frame (${this.buffered} bytes left over)`));
       return;
     }
     callback();
+  }
+
+  private drain(): void {
+    while (this.buffered >= HEADER_BYTES) {
+      const head = this.peek(HEADER_BYTES);
+      const kind = head[0]!;
+      const length = head.readUInt32BE(4);
+      const stream = streamOf(kind);
+      if (stream === undefined) throw new DemuxError(`unknown stream type ${kind} in attach stream`);
+      if (length > MAX_FRAME_BYTES) throw new DemuxError(`frame of ${length} bytes exceeds ${MAX_FRAME_BYTES}`);
+      if (this.buffered < HEADER_BYTES + length) return;
+      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+      if (length > 0) this.push({ stream, payload: all.subarray(HEADER_BYTES, HEADER_BYTES + length) } satisfies Frame);
+      const rest = all.subarray(HEADER_BYTES + length);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+    }
+  }
+
+  /** The first n buffered bytes (n <= buffered), copying only when they span chunks. */
+  private peek(n: number): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length >= n) return first;
+    if (this.chunks.length > 1) {
+      this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    }
+    return this.chunks[0]!;
   }
 }
 

@@ -45,7 +45,11 @@ export async function launchPodmanService(options: LaunchOptions): Promise<Launc
   if (!executable) throw new Error(`cannot start Podman: "${options.binary}" is not installed or not on PATH`);
   mkdirSync(dirname(options.socketPath), { recursive: true, mode: 0o750 });
   const args = [...(options.globalArgs ?? []), 'system', 'service', '--time=0', `unix://${options.socketPath}`];
-  const child = spawn(executable, args, { env: options.env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // With CONTAINER_HOST set, podman turns into a remote client and `system service` fails.
+  const env = { ...(options.env ?? process.env) };
+  delete env.CONTAINER_HOST;
+  delete env.CONTAINER_CONNECTION;
+  const child = spawn(executable, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const stderrTail: string[] = [];
   child.stderr?.setEncoding('utf8').on('data', (text: string) => {
     for (const line of text.split('\n')) {

@@ -1,0 +1,162 @@
+/**
+ * The real binary: token commands, usage errors, and `serve` as a process that finds no Podman
+ * socket, starts its own Podman service, serves a whole debug session over TCP, finishes an
+ * in-flight request on SIGTERM, and stops the Podman service it started.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { type PodmanHarness, TOOLBOX_IMAGE, startPodmanHarness } from '../support/podman-harness.js';
+import { cleanEnv, cli, serve } from '../support/cli-process.js';
+
+let podman: PodmanHarness;
+let dir: string;
+
+before(async () => {
+  podman = await startPodmanHarness();
+  await podman.startTarget('web');
+  dir = mkdtempSync(join(tmpdir(), 'podman-debugd-e2e-'));
+});
+after(async () => {
+  await podman?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the CLI', () => {
+  it('--help works on every command and exits 0', async () => {
+    for (const args of [['--help'], ['serve', '--help'], ['migrate', '--help'], ['token', '--help'], ['token', 'create', '--help']]) {
+      const result = await cli(args, cleanEnv());
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stdout, /Usage/);
+    }
+  });
+
+  it('usage errors exit 2 with a pointer to --help', async () => {
+    for (const args of [['frobnicate'], ['serve', '--no-such-flag'], ['token'], ['token', 'create'], ['serve', '--listen', 'nowhere']]) {
+      const result = await cli(args, cleanEnv({ PODMAN_DEBUGD_DB: join(dir, 'usage.db') }));
+      assert.equal(result.code, 2, `${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+      assert.match(result.stderr, /--help|Usage:/);
+    }
+  });
+
+  it('token create prints the token once; only its SHA-256 is stored; list and revoke work', async () => {
+    const db = join(dir, 'tokens.db');
+    const created = await cli(['token', 'create', '--db', db, '--name', 'oncall'], cleanEnv());
+    assert.equal(created.code, 0, created.stderr);
+    const token = created.stdout.trim();
+    assert.match(token, /^pdd_[A-Za-z0-9_-]{43}$/);
+    const again = await cli(['token', 'create', '--db', db, '--name', 'oncall'], cleanEnv());
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already exists/);
+
+    const sqlite = new BetterSqlite3(db, { readonly: true });
+    const dump = JSON.stringify(sqlite.prepare('SELECT * FROM tokens').all());
+    sqlite.close();
+    assert.equal(dump.includes(token), false);
+
+    const list = await cli(['token', 'list', '--db', db], cleanEnv());
+    assert.match(list.stdout, /^oncall\s.*active$/m);
+    assert.equal(list.stdout.includes(token), false);
+    const revoke = await cli(['token', 'revoke', 'oncall', '--db', db], cleanEnv());
+    assert.equal(revoke.code, 0);
+    assert.match((await cli(['token', 'list', '--db', db], cleanEnv())).stdout, /^oncall\s.*revoked/m);
+    assert.equal((await cli(['token', 'revoke', 'oncall', '--db', db], cleanEnv())).code, 1);
+  });
+
+  it('migrate creates the schema and is idempotent', async () => {
+    const db = join(dir, 'migrate.db');
+    const first = await cli(['migrate', '--db', db], cleanEnv());
+    assert.match(first.stdout, /migrated from version 0 to 1/);
+    const second = await cli(['migrate', '--db', db], cleanEnv());
+    assert.match(second.stdout, /up to date \(version 1\)/);
+  });
+
+  it('a database newer than the code is refused with a clear error', async () => {
+    const db = join(dir, 'future.db');
+    const sqlite = new BetterSqlite3(db);
+    sqlite.pragma('user_version = 99');
+    sqlite.close();
+    const result = await cli(['migrate', '--db', db], cleanEnv());
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /schema version 99 is newer than this podman-debugd understands/);
+  });
+});
+
+describe('serve without a running Podman socket', () => {
+  it('starts its own Podman service, serves a session end to end, drains on SIGTERM and stops Podman', async () => {
+    const stateDir = join(dir, 'state');
+    const db = join(stateDir, 'podman-debugd.db');
+    const token = (await cli(['token', 'create', '--db', db, '--name', 'e2e'], cleanEnv())).stdout.trim();
+    // Point the Podman that serve starts at the harness's private store and config.
+    const storageConf = join(dir, 'storage.conf');
+    writeFileSync(
+      storageConf,
+      `[storage]\ndriver = "overlay"\ngraphroot = "${podman.globalArgs[1]}"\nrunroot = "${podman.globalArgs[3]}"\n`,
+    );
+    const daemon = serve(
+      ['--listen', '127.0.0.1:0', '--default-image', TOOLBOX_IMAGE],
+      cleanEnv({
+        CONTAINER_HOST: `unix://${join(dir, 'nothing-listens-here.sock')}`,
+        CONTAINERS_CONF: podman.env.CONTAINERS_CONF!,
+        CONTAINERS_STORAGE_CONF: storageConf,
+        PODMAN_DEBUGD_STATE_DIR: stateDir,
+      }),
+    );
+    try {
+      const started = await daemon.waitForLog((l) => l.msg?.startsWith('started our own Podman service'));
+      assert.equal(started.socket, join(stateDir, 'podman', 'podman.sock'));
+      const listening = await daemon.waitForLog((l) => l.msg === 'podman-debugd is listening');
+      const base = `http://${listening.listen}`;
+      const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+
+      const ready = await fetch(`${base}/readyz`);
+      assert.equal(ready.status, 200);
+
+      const created = await fetch(`${base}/v1/sessions`, { method: 'POST', headers: auth, body: JSON.stringify({ target: 'web', reason: 'e2e' }) });
+      assert.equal(created.status, 201);
+      const session = (await created.json()) as any;
+      assert.equal(created.headers.get('location'), `/v1/sessions/${session.id}`);
+
+      const ps = (await (
+        await fetch(`${base}/v1/sessions/${session.id}/exec`, { method: 'POST', headers: auth, body: JSON.stringify({ command: ['ps'] }) })
+      ).json()) as any;
+      assert.match(ps.stdout, /^\s*1\s+\S+\s+\/busybox httpd/m);
+
+      // An exec that takes 2 s is in flight when SIGTERM arrives: it must still complete.
+      const inFlight = fetch(`${base}/v1/sessions/${session.id}/exec`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ command: ['sh', '-c', 'sleep 2; echo finished'] }),
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      daemon.child.kill('SIGTERM');
+      const response = await inFlight;
+      assert.equal(response.status, 200);
+      assert.equal(((await response.json()) as any).stdout, 'finished\n');
+      assert.equal(await daemon.exited, 0);
+      await assert.rejects(fetch(`${base}/healthz`), 'the daemon no longer listens');
+
+      assert.ok(daemon.logs.some((l) => l.msg === 'stopped the Podman service we had started'));
+      assert.throws(() => process.kill(started.pid, 0), /ESRCH/, 'the Podman service it started is gone');
+
+      // The session survives the daemon (issue: sessions outlive restarts); end it through a new run.
+      const again = serve(['--listen', '127.0.0.1:0', '--podman-socket', podman.socketPath, '--db', db], cleanEnv());
+      try {
+        const l2 = await again.waitForLog((l) => l.msg === 'podman-debugd is listening');
+        const ended = await fetch(`http://${l2.listen}/v1/sessions/${session.id}`, { method: 'DELETE', headers: auth });
+        assert.equal(ended.status, 200);
+        assert.equal(((await ended.json()) as any).endReason, 'ended-by-user');
+      } finally {
+        again.child.kill('SIGTERM');
+        assert.equal(await again.exited, 0);
+      }
+      const left = await podman.podman('ps', '--all', '--filter', 'label=io.podman-debugd.managed=true', '--format', '{{.Names}}');
+      assert.equal(left.stdout.trim(), '');
+    } finally {
+      if (daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
+    }
+  });
+});
