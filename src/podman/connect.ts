@@ -41,7 +41,7 @@ export async function connectPodman(config: Config, log: Logger): Promise<Podman
   log.info({ socket: own, unanswered: configured }, 'no Podman socket answers; starting `podman system service` ourselves');
   try {
     const launched = await launchPodmanService({ binary: config.podmanBinary, socketPath: own, log });
-    log.info({ socket: own, pid: launched.pid }, 'started our own Podman service; it stops when podman-debugd stops');
+    log.info({ socket: own, podmanPid: launched.pid }, 'started our own Podman service; it stops when podman-debugd stops');
     return { socketPath: own, launched };
   } catch (err) {
     log.error({ err }, 'could not start a Podman service; /readyz reports not ready');

@@ -140,7 +140,7 @@ describe('serve without a running Podman socket', () => {
       await assert.rejects(fetch(`${base}/healthz`), 'the daemon no longer listens');
 
       assert.ok(daemon.logs.some((l) => l.msg === 'stopped the Podman service we had started'));
-      assert.throws(() => process.kill(started.pid, 0), /ESRCH/, 'the Podman service it started is gone');
+      assert.throws(() => process.kill(started.podmanPid, 0), /ESRCH/, 'the Podman service it started is gone');
 
       // The session survives the daemon (issue: sessions outlive restarts); end it through a new run.
       const again = serve(['--listen', '127.0.0.1:0', '--podman-socket', podman.socketPath, '--db', db], cleanEnv());

@@ -67,7 +67,12 @@ function isStatic(path: string): boolean {
   return true;
 }
 
-export async function startPodmanHarness(): Promise<PodmanHarness> {
+export interface PodmanHarnessOptions {
+  /** A registries.conf for this Podman (e.g. to mark a local registry insecure): CONTAINERS_REGISTRIES_CONF. */
+  registriesConf?: string;
+}
+
+export async function startPodmanHarness(options: PodmanHarnessOptions = {}): Promise<PodmanHarness> {
   const tools = requireTools();
   const dir = mkdtempSync(join(tmpdir(), 'podman-debugd-test-'));
   const conf = join(dir, 'containers.conf');
@@ -88,6 +93,7 @@ export async function startPodmanHarness(): Promise<PodmanHarness> {
   const globalArgs = ['--root', join(dir, 'root'), '--runroot', join(dir, 'runroot')];
   const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_CONF: conf };
   delete env.CONTAINER_HOST;
+  if (options.registriesConf !== undefined) env.CONTAINERS_REGISTRIES_CONF = options.registriesConf;
   const socketPath = join(dir, 'podman.sock');
 
   const podman = async (...args: string[]): Promise<CliResult> => {
