@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what podman-debugd needs on Debian/Ubuntu (as root) and builds it. Safe to repeat.
+# Usage: bash scripts/setup.sh [--test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(podman runc busybox-static iptables catatonit sqlite3 docker-registry)
+packages=(podman runc busybox-static iptables catatonit sqlite3)
+# --test: also what only the test suite needs (a local registry for the image-pull tests).
+if [ "${1:-}" = "--test" ]; then packages+=(docker-registry); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -16,7 +19,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 node -e 'const [major] = process.versions.node.split(".").map(Number); if (major < 20) { console.error("setup: Node.js >= 20 is required, found " + process.version); process.exit(1); }'

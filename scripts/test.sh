@@ -3,5 +3,5 @@
 # start themselves). Installs what it needs first. Safe to repeat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 npm test
