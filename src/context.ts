@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { AuditStore } from './audit/audit-store.js';
+import { Background } from './background.js';
 import { TokenStore } from './auth/token-store.js';
 import type { Config } from './config/config.js';
 import { ContainerCatalog } from './containers/container-catalog.js';
@@ -10,6 +11,9 @@ import type { App, ReadinessReport } from './http/app-env.js';
 import type { Logger } from './log/logger.js';
 import { PodmanClient } from './podman/client.js';
 import { packageRoot } from './package-root.js';
+import { EventReactor } from './sessions/event-reactor.js';
+import { LeaseKeeper } from './sessions/lease-keeper.js';
+import { Reconciler } from './sessions/reconciler.js';
 import { SessionService } from './sessions/session-service.js';
 import { SessionStore } from './sessions/session-store.js';
 
@@ -24,6 +28,9 @@ export interface AppContext {
   readonly sessionStore: SessionStore;
   readonly sessions: SessionService;
   readonly containers: ContainerCatalog;
+  readonly reconciler: Reconciler;
+  /** Lease expiry, Podman events, reconciliation: started by `serve`, not by tests that do not want it. */
+  readonly background: Background;
   readonly app: App;
   readiness(): Promise<ReadinessReport>;
   /** Closes what the context opened: Podman connections, then the database. */
@@ -51,6 +58,15 @@ export function createContext(config: Config, log: Logger, podmanSocketPath = co
   const sessionStore = new SessionStore(db);
   const sessions = new SessionService(db, sessionStore, audit, podman, config, log.child({ component: 'sessions' }));
   const containers = new ContainerCatalog(podman, sessionStore);
+  const reconciler = new Reconciler(podman, sessionStore, sessions, log.child({ component: 'reconciler' }));
+  const background = new Background(
+    podmanSocketPath,
+    new LeaseKeeper(sessionStore, sessions, log.child({ component: 'leases' })),
+    new EventReactor(podman, sessionStore, sessions, log.child({ component: 'events' })),
+    reconciler,
+    config.reconcileIntervalSeconds,
+    log.child({ component: 'background' }),
+  );
   const checkDb = db.prepare('SELECT 1');
 
   async function readiness(): Promise<ReadinessReport> {
@@ -67,6 +83,8 @@ export function createContext(config: Config, log: Logger, podmanSocketPath = co
     } catch (err) {
       checks.podman = `not answering on ${podmanSocketPath} (${(err as { reason?: string }).reason ?? (err as Error).message})`;
     }
+    checks.reconciliation = reconciler.reconciledAt ? 'ok' : 'pending: not yet reconciled with Podman';
+    checks.events = background.eventsConnected ? 'ok' : 'disconnected from the Podman event stream';
     return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
   }
 
@@ -91,6 +109,8 @@ export function createContext(config: Config, log: Logger, podmanSocketPath = co
     sessionStore,
     sessions,
     containers,
+    reconciler,
+    background,
     app,
     readiness,
     close() {

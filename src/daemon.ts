@@ -36,10 +36,14 @@ export async function startDaemon(config: Config, log: Logger): Promise<RunningD
     log.warn('no API tokens exist yet: create one with `podman-debugd token create --name NAME`');
   }
 
+  // Reconcile before listening, so nothing is served from a database that disagrees with Podman.
+  await context.background.start();
+
   let server: HttpServer;
   try {
     server = await listen(context.app, config.listen);
   } catch (err) {
+    await context.background.stop();
     context.close();
     await podman.launched?.stop();
     throw err;
@@ -54,6 +58,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<RunningD
       stopping ??= (async () => {
         log.info({ graceMs: config.shutdownGraceMs }, 'shutting down');
         await server.close(config.shutdownGraceMs);
+        await context.background.stop();
         if (podman.launched) {
           await podman.launched.stop();
           log.info('stopped the Podman service we had started');

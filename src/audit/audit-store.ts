@@ -5,6 +5,7 @@ export type AuditEventType =
   | 'session.created'
   | 'session.failed'
   | 'session.ended'
+  | 'session.extended'
   | 'exec.completed'
   | 'auth.denied'
   | 'token.created'

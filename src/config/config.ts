@@ -21,7 +21,8 @@ export interface Config {
   readonly dbPath: string;
   readonly defaultImage: string;
   readonly defaultTtlSeconds: number;
-  readonly maxTtlSeconds: number;
+  readonly maxLifetimeSeconds: number;
+  readonly reconcileIntervalSeconds: number;
   readonly maxOutputBytes: number;
   readonly bodyLimitBytes: number;
   readonly podmanTimeoutMs: number;
@@ -55,7 +56,8 @@ const schema = z.object({
   db: z.string().min(1).optional(),
   defaultImage: z.string().min(1).max(512).default(DEFAULT_IMAGE),
   defaultTtlSeconds: int(10, 7 * 86400).default(900),
-  maxTtlSeconds: int(10, 7 * 86400).default(14400),
+  maxLifetimeSeconds: int(10, 7 * 86400).default(14400),
+  reconcileIntervalSeconds: int(1, 3600).default(30),
   maxOutputBytes: int(1024, 64 * 1024 * 1024).default(1048576),
   bodyLimitBytes: int(1024, 16 * 1024 * 1024).default(262144),
   podmanTimeoutMs: int(1000, 600_000).default(30000),
@@ -73,7 +75,8 @@ export const envNames: Record<keyof z.input<typeof schema>, string> = {
   db: 'PODMAN_DEBUGD_DB',
   defaultImage: 'PODMAN_DEBUGD_DEFAULT_IMAGE',
   defaultTtlSeconds: 'PODMAN_DEBUGD_DEFAULT_TTL_SECONDS',
-  maxTtlSeconds: 'PODMAN_DEBUGD_MAX_TTL_SECONDS',
+  maxLifetimeSeconds: 'PODMAN_DEBUGD_MAX_LIFETIME_SECONDS',
+  reconcileIntervalSeconds: 'PODMAN_DEBUGD_RECONCILE_INTERVAL_SECONDS',
   maxOutputBytes: 'PODMAN_DEBUGD_MAX_OUTPUT_BYTES',
   bodyLimitBytes: 'PODMAN_DEBUGD_BODY_LIMIT_BYTES',
   podmanTimeoutMs: 'PODMAN_DEBUGD_PODMAN_TIMEOUT_MS',
@@ -119,8 +122,8 @@ export function loadConfig({ flags = {}, env, cwd, uid }: LoadConfigInput): Conf
   if (typeof podmanSocket === 'string') problems.push(`podmanSocket (${envNames.podmanSocket}): ${podmanSocket}`);
   if (parsed.success) {
     const c = parsed.data;
-    if (c.defaultTtlSeconds > c.maxTtlSeconds) {
-      problems.push(`defaultTtlSeconds (${c.defaultTtlSeconds}) exceeds maxTtlSeconds (${c.maxTtlSeconds})`);
+    if (c.defaultTtlSeconds > c.maxLifetimeSeconds) {
+      problems.push(`defaultTtlSeconds (${c.defaultTtlSeconds}) exceeds maxLifetimeSeconds (${c.maxLifetimeSeconds})`);
     }
     if (/\s/.test(c.defaultImage)) problems.push(`defaultImage: "${c.defaultImage}" contains white space`);
   }
@@ -143,7 +146,8 @@ export function loadConfig({ flags = {}, env, cwd, uid }: LoadConfigInput): Conf
     dbPath,
     defaultImage: c.defaultImage,
     defaultTtlSeconds: c.defaultTtlSeconds,
-    maxTtlSeconds: c.maxTtlSeconds,
+    maxLifetimeSeconds: c.maxLifetimeSeconds,
+    reconcileIntervalSeconds: c.reconcileIntervalSeconds,
     maxOutputBytes: c.maxOutputBytes,
     bodyLimitBytes: c.bodyLimitBytes,
     podmanTimeoutMs: c.podmanTimeoutMs,

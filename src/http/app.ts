@@ -8,6 +8,7 @@ import { problemResponse, toAppError } from './problem.js';
 import { registerCreateSession } from './routes/create-session.js';
 import { registerEndSession } from './routes/end-session.js';
 import { registerExecInSession } from './routes/exec-in-session.js';
+import { registerExtendSession } from './routes/extend-session.js';
 import { registerGetSession } from './routes/get-session.js';
 import { registerHealth } from './routes/health.js';
 import { registerListAudit } from './routes/list-audit.js';
@@ -74,6 +75,7 @@ export function createApp(deps: ApiDeps): App {
   registerCreateSession(app, deps);
   registerListSessions(app, deps);
   registerGetSession(app, deps);
+  registerExtendSession(app, deps);
   registerEndSession(app, deps);
   registerExecInSession(app, deps);
   registerListContainers(app, deps);

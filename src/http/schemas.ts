@@ -41,7 +41,9 @@ export const SessionSchema = z
     requestedBy: z.string(),
     reason: z.string().nullable(),
     createdAt: z.string().openapi({ format: 'date-time' }),
-    expiresAt: z.string().openapi({ format: 'date-time' }),
+    expiresAt: z.string().openapi({ format: 'date-time', description: 'End of the lease; PATCH extends it' }),
+    hardExpiresAt: z.string().openapi({ format: 'date-time', description: 'createdAt + maxLifetimeSeconds; no lease passes it' }),
+    maxLifetimeSeconds: z.number().int(),
     endedAt: z.string().nullable().openapi({ format: 'date-time' }),
     endReason: z.enum(['ended-by-user', 'sidecar-exited', 'expired', 'target-exited', 'lost']).nullable(),
     attachCommand: z.string().openapi({ example: 'podman exec -it debug-app-x1y2z3 sh' }),
@@ -52,12 +54,26 @@ export const CreateSessionSchema = z
   .object({
     target: containerRef.openapi({ description: 'Name or id of the container to debug', example: 'app' }),
     image: imageRef.optional().openapi({ description: 'Toolbox image; the configured default if omitted' }),
-    ttlSeconds: z.number().int().min(10).max(7 * 86400).optional().openapi({ description: 'Lease in seconds (default 900)' }),
+    ttlSeconds: z.number().int().min(1).max(7 * 86400).optional().openapi({ description: 'Lease in seconds (default 900)' }),
+    maxLifetimeSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86400)
+      .optional()
+      .openapi({ description: 'Hard lifetime: how far PATCH may extend the lease (default: ttlSeconds)' }),
     reason: z.string().max(1000).optional().openapi({ description: 'Why, for the audit trail' }),
     command: argv.optional().openapi({ description: 'Sidecar command instead of the keepalive sleep' }),
   })
   .strict()
   .openapi('CreateSession');
+
+export const ExtendSessionSchema = z
+  .object({
+    ttlSeconds: z.number().int().min(1).max(7 * 86400).openapi({ description: 'New lease, counted from now' }),
+  })
+  .strict()
+  .openapi('ExtendSession');
 
 export const SessionIdParamSchema = z.object({
   id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }),

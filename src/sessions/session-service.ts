@@ -6,21 +6,15 @@ import type { Logger } from '../log/logger.js';
 import type { PodmanClient } from '../podman/client.js';
 import { PodmanApiError } from '../podman/errors.js';
 import { runExec } from '../podman/run-exec.js';
-import type { ContainerInspect } from '../podman/types.js';
-import { LABEL_MANAGED, type Session } from './session.js';
+import { type Actor, type EndReason, LABEL_MANAGED, LIVE_STATES, type Session } from './session.js';
 import type { SessionPage, SessionStore } from './session-store.js';
 import { buildSidecarSpec, sidecarName } from './sidecar-spec.js';
-
-/** Who is asking, for the audit trail. */
-export interface Caller {
-  principal: string;
-  requestId: string;
-}
 
 export interface CreateSessionInput {
   target: string;
   image?: string | undefined;
   ttlSeconds?: number | undefined;
+  maxLifetimeSeconds?: number | undefined;
   reason?: string | undefined;
   command?: string[] | undefined;
 }
@@ -43,18 +37,19 @@ export interface ExecOutcome {
 export interface SessionServiceOptions {
   defaultImage: string;
   defaultTtlSeconds: number;
-  maxTtlSeconds: number;
+  maxLifetimeSeconds: number;
   maxOutputBytes: number;
 }
 
-/** Target states a sidecar can join. Paused targets share their namespaces as well as running ones. */
-const DEBUGGABLE_STATES = new Set(['running', 'paused']);
-
 /**
- * The debug-session lifecycle: create (intent first, then Podman), exec, end. Every step that
- * changes something is recorded in the same transaction as its audit event.
+ * The debug-session lifecycle: create (intent first, then Podman), exec, extend, end. Every step that
+ * changes something is recorded in the same transaction as its audit event. Sessions this process
+ * is creating or ending right now are "busy": background reaping leaves them to the request.
  */
 export class SessionService {
+  private readonly creating = new Set<string>();
+  private readonly ending = new Map<string, Promise<void>>();
+
   constructor(
     private readonly db: Database,
     private readonly sessions: SessionStore,
@@ -74,12 +69,21 @@ export class SessionService {
     return this.sessions.list(options);
   }
 
-  async create(input: CreateSessionInput, caller: Caller): Promise<Session> {
+  /** True while this process is creating or ending the session. */
+  isBusy(id: string): boolean {
+    return this.creating.has(id) || this.ending.has(id);
+  }
+
+  async create(input: CreateSessionInput, actor: Actor): Promise<Session> {
     const ttlSeconds = input.ttlSeconds ?? this.options.defaultTtlSeconds;
-    if (ttlSeconds > this.options.maxTtlSeconds) {
-      throw new AppError('bad_request', `ttlSeconds may be at most ${this.options.maxTtlSeconds}`, {
-        issues: [{ field: 'ttlSeconds', message: `must be <= ${this.options.maxTtlSeconds}` }],
-      });
+    const maxLifetimeSeconds = input.maxLifetimeSeconds ?? ttlSeconds;
+    const cap = this.options.maxLifetimeSeconds;
+    const issues = [];
+    if (ttlSeconds > cap) issues.push({ field: 'ttlSeconds', message: `must be <= ${cap}` });
+    if (maxLifetimeSeconds > cap) issues.push({ field: 'maxLifetimeSeconds', message: `must be <= ${cap}` });
+    if (maxLifetimeSeconds < ttlSeconds) issues.push({ field: 'maxLifetimeSeconds', message: 'must be >= ttlSeconds' });
+    if (issues.length > 0) {
+      throw new AppError('bad_request', `invalid request: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, { issues });
     }
     const image = input.image ?? this.options.defaultImage;
     const target = await this.podman.inspectContainer(input.target);
@@ -88,74 +92,143 @@ export class SessionService {
       throw new AppError('conflict', `"${input.target}" is a debug sidecar itself; debug its target instead`);
     }
     const status = target.State.Status;
-    if (!DEBUGGABLE_STATES.has(status)) {
+    if (!LIVE_STATES.has(status)) {
       // Never start a sidecar next to a stopped target: Podman would silently start the target too.
       throw new AppError('target_not_running', `container "${target.Name}" is ${status}, not running`, {
         extensions: { targetState: status },
       });
     }
+
     const now = new Date();
     const id = randomUUID();
     const name = sidecarName(target.Name);
-    this.inTransaction(() => {
-      this.sessions.insertCreating({
-        id,
-        targetId: target.Id,
-        targetName: target.Name,
-        targetImage: target.ImageName ?? target.Image ?? '',
-        sidecarName: name,
-        sidecarImage: image,
-        requestedBy: caller.principal,
-        reason: input.reason ?? null,
-        command: input.command ?? null,
-        ttlSeconds,
-        createdAt: now.toISOString(),
-        expiresAt: new Date(now.getTime() + ttlSeconds * 1000).toISOString(),
-      });
-      this.audit.append(
-        event('session.creating', caller, id, {
-          target: { id: target.Id, name: target.Name },
-          sidecar: name,
-          image,
-          ttlSeconds,
+    this.creating.add(id);
+    try {
+      // Intent first: a crash from here on leaves a `creating` row that reconciliation completes.
+      this.inTransaction(() => {
+        this.sessions.insertCreating({
+          id,
+          targetId: target.Id,
+          targetName: target.Name,
+          targetImage: target.ImageName ?? target.Image ?? '',
+          sidecarName: name,
+          sidecarImage: image,
+          requestedBy: actor.principal,
           reason: input.reason ?? null,
           command: input.command ?? null,
-        }),
-      );
-    });
+          ttlSeconds,
+          maxLifetimeSeconds,
+          createdAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + ttlSeconds * 1000).toISOString(),
+          hardExpiresAt: new Date(now.getTime() + maxLifetimeSeconds * 1000).toISOString(),
+        });
+        this.audit.append(
+          event('session.creating', actor, id, {
+            target: { id: target.Id, name: target.Name },
+            sidecar: name,
+            image,
+            ttlSeconds,
+            maxLifetimeSeconds,
+            reason: input.reason ?? null,
+            command: input.command ?? null,
+          }),
+        );
+      });
 
-    let sidecarId: string | null = null;
-    try {
-      await this.ensureImage(image);
-      sidecarId = await this.podman.createContainer(
-        buildSidecarSpec({ sessionId: id, name, image, target, ttlSeconds, command: input.command ?? null }),
-      );
-      await this.podman.startContainer(sidecarId);
-    } catch (err) {
-      await this.failCreation(id, sidecarId, name, err, caller);
-      throw err;
+      let sidecarId: string | null = null;
+      try {
+        await this.ensureImage(image);
+        sidecarId = await this.podman.createContainer(
+          buildSidecarSpec({ sessionId: id, name, image, target, lifetimeSeconds: maxLifetimeSeconds, command: input.command ?? null }),
+        );
+        await this.podman.startContainer(sidecarId);
+      } catch (err) {
+        await this.failCreation(id, sidecarId, name, err, actor);
+        throw err;
+      }
+      this.inTransaction(() => {
+        this.sessions.markActive(id, sidecarId!);
+        this.audit.append(event('session.created', actor, id, { sidecar: { id: sidecarId, name } }));
+      });
+    } finally {
+      this.creating.delete(id);
     }
-    this.inTransaction(() => {
-      this.sessions.markActive(id, sidecarId!);
-      this.audit.append(event('session.created', caller, id, { sidecar: { id: sidecarId, name } }));
-    });
-    this.log.info({ sessionId: id, target: target.Name, sidecar: name, principal: caller.principal }, 'session created');
+    this.log.info({ sessionId: id, target: target.Name, sidecar: name, principal: actor.principal }, 'session created');
     return this.get(id);
   }
 
-  /** Ends a session and removes its sidecar. Idempotent: an ended session is returned as it is. */
-  async end(id: string, caller: Caller): Promise<Session> {
+  /** DELETE: ends a session and removes its sidecar. Idempotent: an ended session is returned as it is. */
+  async endByUser(id: string, actor: Actor): Promise<Session> {
     const session = this.get(id);
     if (session.state === 'creating') {
       throw new AppError('conflict', `session "${id}" is still being created; try again in a moment`);
     }
-    if (session.state !== 'active') return session;
-    await this.podman.removeContainer(session.sidecar.id ?? session.sidecar.name);
-    this.finish(id, 'ended-by-user', caller);
+    await this.end(id, 'ended-by-user', actor);
     return this.get(id);
   }
 
-  async exec(id: string, input: ExecInput, caller: Caller): Promise<ExecOutcome> {
+  /**
+   * Ends an active session for any reason: removes the sidecar, then records the end. Concurrent
+   * calls for one session share the same work; a session that is no longer active is left alone.
+   */
+  end(id: string, reason: EndReason, actor: Actor): Promise<void> {
+    const running = this.ending.get(id);
+    if (running) return running;
+    const work = (async () => {
+      const session = this.sessions.get(id);
+      if (!session || session.state !== 'active') return;
+      await this.podman.removeContainer(session.sidecar.id ?? session.sidecar.name);
+      this.inTransaction(() => {
+        if (this.sessions.markEnded(id, reason, new Date().toISOString())) {
+          this.audit.append(event('session.ended', actor, id, { reason }));
+        }
+      });
+      this.log.info({ sessionId: id, reason, principal: actor.principal }, 'session ended');
+    })().finally(() => this.ending.delete(id));
+    this.ending.set(id, work);
+    return work;
+  }
+
+  /** PATCH: moves the lease to now + ttlSeconds, within the session's hard lifetime. */
+  extend(id: string, ttlSeconds: number, actor: Actor): Session {
+    const session = this.get(id);
+    if (session.state !== 'active') {
+      throw new AppError('session_not_active', `session "${id}" is ${session.state}`, { extensions: { sessionState: session.state } });
+    }
+    const expiresAt = new Date(Date.now() + ttlSeconds * 1000).toISOString();
+    if (expiresAt > session.hardExpiresAt) {
+      throw new AppError(
+        'conflict',
+        `a lease of ${ttlSeconds} s would end after the session's hard lifetime (${session.hardExpiresAt}); ` +
+          'start a new session for more time',
+        { extensions: { hardExpiresAt: session.hardExpiresAt } },
+      );
+    }
+    let extended = false;
+    this.inTransaction(() => {
+      extended = this.sessions.extend(id, expiresAt, ttlSeconds);
+      if (extended) this.audit.append(event('session.extended', actor, id, { ttlSeconds, expiresAt }));
+    });
+    if (!extended) throw new AppError('session_not_active', `session "${id}" is no longer active`);
+    return this.get(id);
+  }
+
+  /** Records a `creating` session left by a crash as failed, after its sidecar (if any) is removed. */
+  failAbandoned(id: string, sidecarRemoved: boolean): void {
+    this.inTransaction(() => {
+      const at = new Date().toISOString();
+      if (this.sessions.markFailed(id, null, 'podman-debugd stopped while creating this session', at)) {
+        this.audit.append({
+          type: 'session.failed',
+          actor: 'podman-debugd',
+          sessionId: id,
+          data: { error: 'abandoned: the daemon stopped during creation', sidecarRemoved },
+        });
+      }
+    });
+  }
+
+  async exec(id: string, input: ExecInput, actor: Actor): Promise<ExecOutcome> {
     const session = this.get(id);
     if (session.state !== 'active') {
       throw new AppError('session_not_active', `session "${id}" is ${session.state}`, {
@@ -175,8 +248,7 @@ export class SessionService {
     } catch (err) {
       if (err instanceof PodmanApiError && (err.isNoSuchContainer || /state improper|not running/i.test(err.message))) {
         // The sidecar died on its own (its command exited, or conmon's timeout killed it).
-        await this.podman.removeContainer(session.sidecar.id ?? session.sidecar.name).catch(() => false);
-        this.finish(id, 'sidecar-exited', caller);
+        await this.end(id, 'sidecar-exited', actor).catch(() => undefined);
         throw new AppError('session_not_active', `the sidecar of session "${id}" is no longer running; the session has ended`, {
           extensions: { sessionState: 'ended' },
         });
@@ -195,13 +267,8 @@ export class SessionService {
       stderrSha256: result.stderr.sha256,
     };
     this.inTransaction(() => {
-      this.sessions.insertExecRun({
-        sessionId: id,
-        requestedBy: caller.principal,
-        startedAt: startedAt.toISOString(),
-        ...record,
-      });
-      this.audit.append(event('exec.completed', caller, id, record));
+      this.sessions.insertExecRun({ sessionId: id, requestedBy: actor.principal, startedAt: startedAt.toISOString(), ...record });
+      this.audit.append(event('exec.completed', actor, id, record));
     });
     const outcome = {
       stdout: result.stdout.text,
@@ -232,28 +299,19 @@ export class SessionService {
     }
   }
 
-  private finish(id: string, reason: 'ended-by-user' | 'sidecar-exited', caller: Caller): void {
-    this.inTransaction(() => {
-      if (this.sessions.markEnded(id, reason, new Date().toISOString())) {
-        this.audit.append(event('session.ended', caller, id, { reason }));
-      }
-    });
-    this.log.info({ sessionId: id, reason, principal: caller.principal }, 'session ended');
-  }
-
-  private async failCreation(id: string, sidecarId: string | null, name: string, err: unknown, caller: Caller) {
+  private async failCreation(id: string, sidecarId: string | null, name: string, err: unknown, actor: Actor) {
     // Remove whatever Podman made, by id if we have one, else by name (create may have succeeded
     // on Podman's side even though we never saw its answer).
     let removed = false;
     try {
       removed = await this.podman.removeContainer(sidecarId ?? name);
     } catch (cleanupErr) {
-      this.log.error({ err: cleanupErr, sessionId: id, sidecar: name }, 'could not remove sidecar of failed session');
+      this.log.error({ err: cleanupErr, sessionId: id, sidecar: name }, 'could not remove sidecar of failed session; reconciliation will');
     }
     const failure = err instanceof Error ? err.message : String(err);
     this.inTransaction(() => {
       this.sessions.markFailed(id, sidecarId, failure, new Date().toISOString());
-      this.audit.append(event('session.failed', caller, id, { error: failure, sidecarRemoved: removed }));
+      this.audit.append(event('session.failed', actor, id, { error: failure, sidecarRemoved: removed }));
     });
     this.log.warn({ err, sessionId: id }, 'session creation failed');
   }
@@ -263,12 +321,6 @@ export class SessionService {
   }
 }
 
-function event(
-  type: AuditEventInput['type'],
-  caller: Caller,
-  sessionId: string,
-  data: Record<string, unknown>,
-): AuditEventInput {
-  return { type, actor: caller.principal, sessionId, requestId: caller.requestId, data };
+function event(type: AuditEventInput['type'], actor: Actor, sessionId: string, data: Record<string, unknown>): AuditEventInput {
+  return { type, actor: actor.principal, sessionId, requestId: actor.requestId, data };
 }
-

@@ -15,6 +15,9 @@ interface Row {
   reason: string | null;
   created_at: string;
   expires_at: string;
+  hard_expires_at: string | null;
+  max_lifetime_seconds: number | null;
+  ttl_seconds: number;
   ended_at: string | null;
   end_reason: EndReason | null;
 }
@@ -30,8 +33,10 @@ export interface NewSession {
   reason: string | null;
   command: string[] | null;
   ttlSeconds: number;
+  maxLifetimeSeconds: number;
   createdAt: string;
   expiresAt: string;
+  hardExpiresAt: string;
 }
 
 export interface SessionPage {
@@ -50,13 +55,17 @@ export class SessionStore {
   private readonly listStmts;
   private readonly activeCountsStmt;
   private readonly insertExecStmt;
+  private readonly extendStmt;
+  private readonly expiredStmt;
+  private readonly idsByStateStmt;
+  private readonly activeByTargetStmt;
 
   constructor(db: Database) {
     this.insertStmt = db.prepare(
       `INSERT INTO sessions (id, state, target_id, target_name, target_image, sidecar_name, sidecar_image,
-         requested_by, reason, command, ttl_seconds, created_at, expires_at)
+         requested_by, reason, command, ttl_seconds, max_lifetime_seconds, created_at, expires_at, hard_expires_at)
        VALUES (@id, 'creating', @targetId, @targetName, @targetImage, @sidecarName, @sidecarImage,
-         @requestedBy, @reason, @command, @ttlSeconds, @createdAt, @expiresAt)`,
+         @requestedBy, @reason, @command, @ttlSeconds, @maxLifetimeSeconds, @createdAt, @expiresAt, @hardExpiresAt)`,
     );
     this.activateStmt = db.prepare(
       `UPDATE sessions SET state = 'active', sidecar_id = ? WHERE id = ? AND state = 'creating'`,
@@ -82,6 +91,12 @@ export class SessionStore {
     this.activeCountsStmt = db.prepare(
       `SELECT target_id, COUNT(*) AS n FROM sessions WHERE state IN ('creating', 'active') GROUP BY target_id`,
     );
+    this.extendStmt = db.prepare(
+      `UPDATE sessions SET expires_at = ?, ttl_seconds = ? WHERE id = ? AND state = 'active' AND ? <= hard_expires_at`,
+    );
+    this.expiredStmt = db.prepare(`SELECT id FROM sessions WHERE state = 'active' AND expires_at <= ? ORDER BY expires_at`);
+    this.idsByStateStmt = db.prepare(`SELECT id FROM sessions WHERE state = ? ORDER BY seq`);
+    this.activeByTargetStmt = db.prepare(`SELECT id FROM sessions WHERE state = 'active' AND target_id = ?`);
     this.insertExecStmt = db.prepare(
       `INSERT INTO exec_runs (session_id, requested_by, argv, started_at, duration_ms, exit_code, timed_out,
          stdout_bytes, stderr_bytes, stdout_sha256, stderr_sha256)
@@ -105,6 +120,23 @@ export class SessionStore {
   /** Ends an active session; false if it was not active (already ended: the caller is idempotent). */
   markEnded(id: string, reason: EndReason, at: string): boolean {
     return this.endStmt.run(reason, at, id).changes > 0;
+  }
+
+  /** Moves the lease to `expiresAt` if the session is active and it stays within the hard lifetime. */
+  extend(id: string, expiresAt: string, ttlSeconds: number): boolean {
+    return this.extendStmt.run(expiresAt, ttlSeconds, id, expiresAt).changes > 0;
+  }
+
+  expiredIds(now: string): string[] {
+    return (this.expiredStmt.all(now) as { id: string }[]).map((r) => r.id);
+  }
+
+  idsInState(state: SessionState): string[] {
+    return (this.idsByStateStmt.all(state) as { id: string }[]).map((r) => r.id);
+  }
+
+  activeIdsForTarget(targetId: string): string[] {
+    return (this.activeByTargetStmt.all(targetId) as { id: string }[]).map((r) => r.id);
   }
 
   get(id: string): Session | null {
@@ -161,6 +193,8 @@ function toSession(row: Row): Session {
     reason: row.reason,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
+    hardExpiresAt: row.hard_expires_at ?? row.expires_at,
+    maxLifetimeSeconds: row.max_lifetime_seconds ?? row.ttl_seconds,
     endedAt: row.ended_at,
     endReason: row.end_reason,
     attachCommand: `podman exec -it ${row.sidecar_name} sh`,

@@ -15,16 +15,31 @@ export interface Session {
   requestedBy: string;
   reason: string | null;
   createdAt: string;
+  /** The lease: the daemon ends the session at this time unless it is extended. */
   expiresAt: string;
+  /** createdAt + maxLifetimeSeconds: the lease cannot pass it; Podman kills the sidecar soon after. */
+  hardExpiresAt: string;
+  maxLifetimeSeconds: number;
   endedAt: string | null;
   endReason: EndReason | null;
   attachCommand: string;
 }
+
+/** Container states a sidecar can join and stay joined to: paused targets share their namespaces too. */
+export const LIVE_STATES: ReadonlySet<string> = new Set(['running', 'paused']);
 
 /** Labels that mark a sidecar as ours; reaping and listing rely on them. */
 export const LABEL_MANAGED = 'io.podman-debugd.managed';
 export const LABEL_SESSION = 'io.podman-debugd.session';
 export const LABEL_TARGET = 'io.podman-debugd.target';
 
-/** Extra time the sidecar's Podman timeout allows beyond the lease, so the daemon ends it first. */
+/** Extra time the sidecar's Podman timeout allows beyond the hard lifetime, so the daemon ends it first. */
 export const SIDECAR_GRACE_SECONDS = 60;
+
+/** Who did something, for the audit trail: a token's principal, or the daemon itself. */
+export interface Actor {
+  principal: string;
+  requestId: string | null;
+}
+
+export const DAEMON_ACTOR: Actor = { principal: 'podman-debugd', requestId: null };

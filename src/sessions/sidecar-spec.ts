@@ -20,18 +20,19 @@ export interface SidecarSpecInput {
   name: string;
   image: string;
   target: ContainerInspect;
-  ttlSeconds: number;
+  /** The session's hard lifetime; Podman kills the sidecar a grace period after it. */
+  lifetimeSeconds: number;
   command: string[] | null;
 }
 
 /**
  * The libpod SpecGenerator for a debug sidecar: it joins the target's PID and network namespaces
  * (and its pod, which Podman requires for such dependencies), removes itself when it exits, and is
- * killed by conmon after ttl + grace even if this daemon is gone. The entrypoint is set explicitly
+ * killed by conmon after its hard lifetime + grace even if this daemon is gone. The entrypoint is set explicitly
  * so an image's own ENTRYPOINT cannot change what runs.
  */
 export function buildSidecarSpec(input: SidecarSpecInput): SidecarSpec {
-  const lifetime = input.ttlSeconds + SIDECAR_GRACE_SECONDS;
+  const lifetime = input.lifetimeSeconds + SIDECAR_GRACE_SECONDS;
   const argv = input.command ?? ['sleep', String(lifetime)];
   const spec: SidecarSpec = {
     name: input.name,

@@ -69,9 +69,9 @@ describe('the CLI', () => {
   it('migrate creates the schema and is idempotent', async () => {
     const db = join(dir, 'migrate.db');
     const first = await cli(['migrate', '--db', db], cleanEnv());
-    assert.match(first.stdout, /migrated from version 0 to 1/);
+    assert.match(first.stdout, /migrated from version 0 to 2/);
     const second = await cli(['migrate', '--db', db], cleanEnv());
-    assert.match(second.stdout, /up to date \(version 1\)/);
+    assert.match(second.stdout, /up to date \(version 2\)/);
   });
 
   it('a database newer than the code is refused with a clear error', async () => {

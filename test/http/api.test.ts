@@ -121,7 +121,7 @@ describe('validation', () => {
     { name: 'missing target', method: 'POST', path: '/v1/sessions', body: {}, status: 400, field: 'target' },
     { name: 'target with shell characters', method: 'POST', path: '/v1/sessions', body: { target: 'app;rm -rf /' }, status: 400, field: 'target' },
     { name: 'ttlSeconds of the wrong type', method: 'POST', path: '/v1/sessions', body: { target: 'app', ttlSeconds: '15m' }, status: 400, field: 'ttlSeconds' },
-    { name: 'ttlSeconds too small', method: 'POST', path: '/v1/sessions', body: { target: 'app', ttlSeconds: 1 }, status: 400, field: 'ttlSeconds' },
+    { name: 'ttlSeconds of zero', method: 'POST', path: '/v1/sessions', body: { target: 'app', ttlSeconds: 0 }, status: 400, field: 'ttlSeconds' },
     { name: 'ttlSeconds above the configured maximum', method: 'POST', path: '/v1/sessions', body: { target: 'app', ttlSeconds: 5 * 86400 }, status: 400, field: 'ttlSeconds' },
     { name: 'unknown field', method: 'POST', path: '/v1/sessions', body: { target: 'app', privileged: true }, status: 400 },
     { name: 'image with spaces', method: 'POST', path: '/v1/sessions', body: { target: 'app', image: 'busybox; reboot' }, status: 400, field: 'image' },
@@ -203,8 +203,10 @@ describe('pagination', () => {
           reason: null,
           command: null,
           ttlSeconds: 60,
+          maxLifetimeSeconds: 60,
           createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
           expiresAt: new Date(Date.UTC(2026, 0, 1, 1, i)).toISOString(),
+          hardExpiresAt: new Date(Date.UTC(2026, 0, 1, 1, i)).toISOString(),
         });
         local.ctx.audit.append({ type: 'session.creating', actor: 'tester', sessionId: `00000000-0000-4000-8000-00000000000${i}`, data: { i } });
       }
@@ -232,7 +234,7 @@ describe('pagination', () => {
       const ended = await local.api('GET', '/v1/sessions?state=ended');
       assert.equal(ended.body.items.length, 0);
     } finally {
-      local.close();
+      await local.close();
     }
   });
 });

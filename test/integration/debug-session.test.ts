@@ -44,7 +44,7 @@ before(async () => {
 });
 
 after(async () => {
-  daemon?.close();
+  await daemon?.close();
   await podman?.stop();
 });
 

@@ -50,7 +50,7 @@ before(async () => {
 });
 
 after(async () => {
-  daemon?.close();
+  await daemon?.close();
   await podman?.stop();
   await registry?.stop();
   if (confDir) rmSync(confDir, { recursive: true, force: true });

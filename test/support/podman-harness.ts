@@ -35,6 +35,10 @@ export interface PodmanHarness {
   podman(...args: string[]): Promise<CliResult>;
   /** Starts a shell-less target (busybox httpd as PID 1, no sh) and returns its name. */
   startTarget(name: string, extraArgs?: string[]): Promise<string>;
+  /** Stops the Podman API service (containers keep running), as an outage would. */
+  stopService(): Promise<void>;
+  /** Starts it again on the same socket. */
+  startService(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -107,14 +111,10 @@ export async function startPodmanHarness(options: PodmanHarnessOptions = {}): Pr
   };
 
   let service: LaunchedPodman | undefined;
+  const launch = () =>
+    launchPodmanService({ binary: tools.podman, socketPath, globalArgs, env, log: pino({ level: 'silent' }) });
   try {
-    service = await launchPodmanService({
-      binary: tools.podman,
-      socketPath,
-      globalArgs,
-      env,
-      log: pino({ level: 'silent' }),
-    });
+    service = await launch();
     await buildImages(dir, tools.busybox, podman);
   } catch (err) {
     await service?.stop();
@@ -132,6 +132,13 @@ export async function startPodmanHarness(options: PodmanHarnessOptions = {}): Pr
       const result = await podman('run', '-d', '--name', name, ...extraArgs, TARGET_IMAGE);
       if (result.code !== 0) throw new Error(`could not start target ${name}: ${result.stderr}`);
       return name;
+    },
+    async stopService() {
+      await service?.stop();
+      service = undefined;
+    },
+    async startService() {
+      service ??= await launch();
     },
     async stop() {
       await podman('rm', '--all', '--force', '--time', '0');

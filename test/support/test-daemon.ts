@@ -18,7 +18,9 @@ export interface TestDaemon {
   readonly dir: string;
   /** Calls the API in-process through app.request(); JSON in, JSON (or text) out. */
   api<T = any>(method: string, path: string, options?: { body?: unknown; token?: string | null; headers?: Record<string, string>; raw?: string }): Promise<ApiResponse<T>>;
-  close(): void;
+  /** Starts lease expiry, the event stream and reconciliation, as `serve` does. */
+  startBackground(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /**
@@ -33,7 +35,8 @@ export function startTestDaemon(options: { podmanSocket: string; flags?: ConfigF
     cwd: dir,
     uid: 0,
   });
-  const ctx = createContext(config, pino({ level: 'silent' }));
+  // TEST_LOG=debug shows the daemon's log on stderr while debugging a test.
+  const ctx = createContext(config, pino({ level: process.env.TEST_LOG ?? 'silent' }, pino.destination(2)));
   const token = ctx.tokens.create('tester');
   return {
     ctx,
@@ -59,7 +62,9 @@ export function startTestDaemon(options: { podmanSocket: string; flags?: ConfigF
       }
       return { status: response.status, headers: response.headers, body: parsed as any };
     },
-    close() {
+    startBackground: () => ctx.background.start(),
+    async close() {
+      await ctx.background.stop();
       ctx.close();
       rmSync(dir, { recursive: true, force: true });
     },

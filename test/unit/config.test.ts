@@ -29,7 +29,8 @@ test('defaults', () => {
     dbPath: '/srv/debugd/var/podman-debugd.db',
     defaultImage: DEFAULT_IMAGE,
     defaultTtlSeconds: 900,
-    maxTtlSeconds: 4 * 3600,
+    maxLifetimeSeconds: 4 * 3600,
+    reconcileIntervalSeconds: 30,
     maxOutputBytes: 1024 * 1024,
     bodyLimitBytes: 256 * 1024,
     podmanTimeoutMs: 30_000,
@@ -79,7 +80,8 @@ test('every PODMAN_DEBUGD_* variable is read', () => {
     PODMAN_DEBUGD_DB: '/var/lib/dd/other.db',
     PODMAN_DEBUGD_DEFAULT_IMAGE: 'quay.io/example/tools:1',
     PODMAN_DEBUGD_DEFAULT_TTL_SECONDS: '60',
-    PODMAN_DEBUGD_MAX_TTL_SECONDS: '7200',
+    PODMAN_DEBUGD_MAX_LIFETIME_SECONDS: '7200',
+    PODMAN_DEBUGD_RECONCILE_INTERVAL_SECONDS: '5',
     PODMAN_DEBUGD_MAX_OUTPUT_BYTES: '2048',
     PODMAN_DEBUGD_BODY_LIMIT_BYTES: '4096',
     PODMAN_DEBUGD_PODMAN_TIMEOUT_MS: '5000',
@@ -98,7 +100,8 @@ test('every PODMAN_DEBUGD_* variable is read', () => {
     dbPath: '/var/lib/dd/other.db',
     defaultImage: 'quay.io/example/tools:1',
     defaultTtlSeconds: 60,
-    maxTtlSeconds: 7200,
+    maxLifetimeSeconds: 7200,
+    reconcileIntervalSeconds: 5,
     maxOutputBytes: 2048,
     bodyLimitBytes: 4096,
     podmanTimeoutMs: 5000,
@@ -154,7 +157,7 @@ test('several bad values (type/range/enum) are reported together, each naming it
   const problems = problemsOf({
     env: {
       ...baseEnv,
-      PODMAN_DEBUGD_MAX_TTL_SECONDS: 'lots',
+      PODMAN_DEBUGD_MAX_LIFETIME_SECONDS: 'lots',
       PODMAN_DEBUGD_LOG_LEVEL: 'loud',
       PODMAN_DEBUGD_START_PODMAN: 'sometimes',
       PODMAN_DEBUGD_MAX_OUTPUT_BYTES: '10',
@@ -164,7 +167,7 @@ test('several bad values (type/range/enum) are reported together, each naming it
   });
   assert.equal(problems.length, 4, problems.join('\n'));
   for (const name of [
-    'PODMAN_DEBUGD_MAX_TTL_SECONDS',
+    'PODMAN_DEBUGD_MAX_LIFETIME_SECONDS',
     'PODMAN_DEBUGD_LOG_LEVEL',
     'PODMAN_DEBUGD_START_PODMAN',
     'PODMAN_DEBUGD_MAX_OUTPUT_BYTES',
@@ -182,14 +185,14 @@ test('non-integer numbers are rejected', () => {
 test('bad listen, bad socket, ttl above max and a spaced image are reported together', () => {
   const problems = problemsOf({
     flags: { listen: 'nowhere', podmanSocket: 'relative.sock', defaultImage: 'busy box' },
-    env: { ...baseEnv, PODMAN_DEBUGD_DEFAULT_TTL_SECONDS: '5000', PODMAN_DEBUGD_MAX_TTL_SECONDS: '600' },
+    env: { ...baseEnv, PODMAN_DEBUGD_DEFAULT_TTL_SECONDS: '5000', PODMAN_DEBUGD_MAX_LIFETIME_SECONDS: '600' },
     cwd,
     uid: 1000,
   });
   assert.equal(problems.length, 4, problems.join('\n'));
   assert.ok(problems.some((p) => p.startsWith('listen (PODMAN_DEBUGD_LISTEN)') && p.includes('nowhere')));
   assert.ok(problems.some((p) => p.startsWith('podmanSocket (PODMAN_DEBUGD_PODMAN_SOCKET):') && p.includes('relative.sock')));
-  assert.ok(problems.some((p) => p.includes('defaultTtlSeconds (5000) exceeds maxTtlSeconds (600)')));
+  assert.ok(problems.some((p) => p.includes('defaultTtlSeconds (5000) exceeds maxLifetimeSeconds (600)')));
   assert.ok(problems.some((p) => p.startsWith('defaultImage:') && p.includes('white space')));
 });
 
@@ -211,12 +214,12 @@ test('the result is frozen, including the nested addresses', () => {
   assert.ok(Object.isFrozen(c.listen));
   assert.ok(Object.isFrozen(c.podmanSocket));
   assert.throws(() => {
-    (c as { maxTtlSeconds: number }).maxTtlSeconds = 1;
+    (c as { maxLifetimeSeconds: number }).maxLifetimeSeconds = 1;
   }, TypeError);
   assert.throws(() => {
     (c.listen as { port: number }).port = 1;
   }, TypeError);
-  assert.equal(c.maxTtlSeconds, 4 * 3600);
+  assert.equal(c.maxLifetimeSeconds, 4 * 3600);
 });
 
 test(

@@ -20,7 +20,7 @@ const base = {
   sessionId: '6f1c2b1e-0000-4000-8000-000000000001',
   name: 'debug-web-abc123',
   image: 'docker.io/library/busybox:latest',
-  ttlSeconds: 900,
+  lifetimeSeconds: 900,
 };
 
 test('keepalive spec: namespaces, labels, remove, timeout, sleep split into entrypoint and command', () => {
@@ -45,7 +45,7 @@ test('keepalive spec: namespaces, labels, remove, timeout, sleep split into entr
 });
 
 test('timeout and keepalive follow the ttl (ttl + 60)', () => {
-  const spec = buildSidecarSpec({ ...base, ttlSeconds: 30, target: target(), command: null });
+  const spec = buildSidecarSpec({ ...base, lifetimeSeconds: 30, target: target(), command: null });
   assert.equal(spec.timeout, 90);
   assert.deepEqual(spec.entrypoint, ['sleep']);
   assert.deepEqual(spec.command, ['90']);

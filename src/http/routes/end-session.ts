@@ -19,7 +19,7 @@ export const endSessionRoute = createRoute({
 
 export function registerEndSession(app: App, deps: ApiDeps): void {
   app.openapi(endSessionRoute, async (c) => {
-    const session = await deps.sessions.end(c.req.valid('param').id, {
+    const session = await deps.sessions.endByUser(c.req.valid('param').id, {
       principal: c.get('principal'),
       requestId: c.get('requestId'),
     });

@@ -1,0 +1,31 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { ApiDeps, App } from '../app-env.js';
+import { bearerSecurity, problemResponses } from '../responses.js';
+import { ExtendSessionSchema, SessionIdParamSchema, SessionSchema } from '../schemas.js';
+
+export const extendSessionRoute = createRoute({
+  operationId: 'extendSession',
+  method: 'patch',
+  path: '/v1/sessions/{id}',
+  tags: ['sessions'],
+  summary: "Extend a session's lease (now + ttlSeconds), up to its hard lifetime",
+  security: bearerSecurity,
+  request: {
+    params: SessionIdParamSchema,
+    body: { required: true, content: { 'application/json': { schema: ExtendSessionSchema } } },
+  },
+  responses: {
+    200: { description: 'The session with its new lease', content: { 'application/json': { schema: SessionSchema } } },
+    ...problemResponses(400, 401, 404, 409, 413, 415),
+  },
+});
+
+export function registerExtendSession(app: App, deps: ApiDeps): void {
+  app.openapi(extendSessionRoute, (c) => {
+    const session = deps.sessions.extend(c.req.valid('param').id, c.req.valid('json').ttlSeconds, {
+      principal: c.get('principal'),
+      requestId: c.get('requestId'),
+    });
+    return c.json(session, 200);
+  });
+}
