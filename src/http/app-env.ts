@@ -1,8 +1,10 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { TokenStore } from '../auth/token-store.js';
 import type { ContainerCatalog } from '../containers/container-catalog.js';
 import type { Logger } from '../log/logger.js';
+import type { Actor } from '../sessions/session.js';
 import type { SessionService } from '../sessions/session-service.js';
 
 export interface AppEnv {
@@ -29,4 +31,9 @@ export interface ApiDeps {
   readiness: () => Promise<ReadinessReport>;
   log: Logger;
   bodyLimitBytes: number;
+}
+
+/** The authenticated caller of a /v1 request, for the audit trail. */
+export function actorOf(c: Context<AppEnv>): Actor {
+  return { principal: c.get('principal'), requestId: c.get('requestId') };
 }

@@ -40,13 +40,52 @@ export async function connectPodman(config: Config, log: Logger): Promise<Podman
   }
   log.info({ socket: own, unanswered: configured }, 'no Podman socket answers; starting `podman system service` ourselves');
   try {
-    const launched = await launchPodmanService({ binary: config.podmanBinary, socketPath: own, log });
-    log.info({ socket: own, podmanPid: launched.pid }, 'started our own Podman service; it stops when podman-debugd stops');
+    const launched = await superviseOwnPodman(() => launchPodmanService({ binary: config.podmanBinary, socketPath: own, log }), log);
     return { socketPath: own, launched };
   } catch (err) {
     log.error({ err }, 'could not start a Podman service; /readyz reports not ready');
     return { socketPath: configured, launched: null };
   }
+}
+
+/**
+ * Keeps the Podman service we started running: if it exits on its own it is started again after a
+ * second, so the daemon recovers as it would from any Podman outage. stop() ends that for good.
+ */
+async function superviseOwnPodman(launch: () => Promise<LaunchedPodman>, log: Logger): Promise<LaunchedPodman> {
+  let current = await launch();
+  let stopping = false;
+  log.info({ socket: current.socketPath, podmanPid: current.pid }, 'started our own Podman service; it stops when podman-debugd stops');
+  const watch = async (): Promise<void> => {
+    while (!stopping) {
+      await current.exited;
+      if (stopping) return;
+      log.warn({ podmanPid: current.pid }, 'the Podman service we started exited; starting it again');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (stopping) return;
+      try {
+        current = await launch();
+        log.info({ podmanPid: current.pid }, 'restarted our own Podman service');
+      } catch (err) {
+        log.error({ err }, 'could not restart our own Podman service; trying again');
+      }
+    }
+  };
+  const watching = watch();
+  return {
+    socketPath: current.socketPath,
+    get pid() {
+      return current.pid;
+    },
+    get exited() {
+      return current.exited;
+    },
+    async stop() {
+      stopping = true;
+      await current.stop();
+      await watching;
+    },
+  };
 }
 
 async function answers(socketPath: string): Promise<boolean> {

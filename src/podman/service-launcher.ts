@@ -19,6 +19,8 @@ export interface LaunchOptions {
 export interface LaunchedPodman {
   readonly socketPath: string;
   readonly pid: number;
+  /** Resolves when the service exits, for whatever reason. */
+  readonly exited: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ export async function launchPodmanService(options: LaunchOptions): Promise<Launc
   return {
     socketPath: options.socketPath,
     pid: child.pid ?? -1,
+    exited: new Promise<void>((resolve) => (exited ? resolve() : child.once('exit', () => resolve()))),
     stop: () => stopChild(child),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The real binary: token commands, usage errors, and `serve` as a process that finds no Podman
- * socket, starts its own Podman service, serves a whole debug session over TCP, finishes an
+ * socket, starts its own Podman service (and restarts it if it dies), serves a whole debug session over TCP, finishes an
  * in-flight request on SIGTERM, and stops the Podman service it started.
  */
 import assert from 'node:assert/strict';
@@ -125,6 +125,15 @@ describe('serve without a running Podman socket', () => {
       ).json()) as any;
       assert.match(ps.stdout, /^\s*1\s+\S+\s+\/busybox httpd/m);
 
+      // The Podman service it started dies: it is started again and the daemon recovers.
+      process.kill(started.podmanPid, 'SIGKILL');
+      const restarted = await daemon.waitForLog((l) => l.msg === 'restarted our own Podman service', 10_000);
+      const readyAgain = Date.now() + 5000;
+      while ((await fetch(`${base}/readyz`)).status !== 200) {
+        assert.ok(Date.now() < readyAgain, 'ready again after our Podman service was restarted');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+
       // An exec that takes 2 s is in flight when SIGTERM arrives: it must still complete.
       const inFlight = fetch(`${base}/v1/sessions/${session.id}/exec`, {
         method: 'POST',
@@ -140,7 +149,7 @@ describe('serve without a running Podman socket', () => {
       await assert.rejects(fetch(`${base}/healthz`), 'the daemon no longer listens');
 
       assert.ok(daemon.logs.some((l) => l.msg === 'stopped the Podman service we had started'));
-      assert.throws(() => process.kill(started.podmanPid, 0), /ESRCH/, 'the Podman service it started is gone');
+      assert.throws(() => process.kill(restarted.podmanPid, 0), /ESRCH/, 'the Podman service it started is gone');
 
       // The session survives the daemon (issue: sessions outlive restarts); end it through a new run.
       const again = serve(['--listen', '127.0.0.1:0', '--podman-socket', podman.socketPath, '--db', db], cleanEnv());

@@ -4,18 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { LABEL_MANAGED, LABEL_SESSION, LABEL_TARGET } from '../../src/sessions/session.js';
+import { LABEL_SESSION, LABEL_TARGET } from '../../src/sessions/session.js';
 import { type PodmanHarness, TARGET_PAGE, TARGET_PORT, TOOLBOX_IMAGE, startPodmanHarness } from '../support/podman-harness.js';
 import { type TestDaemon, startTestDaemon } from '../support/test-daemon.js';
 
 let podman: PodmanHarness;
 let daemon: TestDaemon;
-
-async function managedContainers(): Promise<string[]> {
-  const result = await podman.podman('ps', '--all', '--filter', `label=${LABEL_MANAGED}=true`, '--format', '{{.Names}}');
-  assert.equal(result.code, 0, result.stderr);
-  return result.stdout.split('\n').filter(Boolean);
-}
 
 async function inspectState(name: string): Promise<string> {
   const result = await podman.podman('inspect', '--format', '{{.State.Status}}', name);
@@ -187,7 +181,7 @@ describe('a debug session on a shell-less target', () => {
     assert.equal(response.status, 200);
     assert.equal(response.body.state, 'ended');
     assert.equal(response.body.endReason, 'ended-by-user');
-    assert.deepEqual(await managedContainers(), []);
+    assert.deepEqual(await podman.managedContainers(), []);
     const all = await podman.podman('ps', '--all', '--format', '{{.Names}}');
     assert.deepEqual(all.stdout.split('\n').filter(Boolean), ['app']);
   });
@@ -212,7 +206,7 @@ describe('a debug session on a shell-less target', () => {
     assert.equal(fetched.body.exitCode, 0, fetched.body.stderr);
     assert.equal(fetched.body.stdout, TARGET_PAGE);
     assert.equal((await daemon.api('DELETE', `/v1/sessions/${second.body.id}`)).status, 200);
-    assert.deepEqual(await managedContainers(), []);
+    assert.deepEqual(await podman.managedContainers(), []);
   });
 
   it('the audit trail holds every step, oldest first', async () => {
@@ -249,7 +243,7 @@ describe('targets that cannot or can be debugged', () => {
     assert.match(response.body.detail, /exited/);
     assert.equal(response.body.targetState, 'exited');
     assert.equal(await inspectState('stopped-app'), 'exited');
-    assert.deepEqual(await managedContainers(), []);
+    assert.deepEqual(await podman.managedContainers(), []);
   });
 
   it('a created, never started target is 409 and stays created', async () => {
@@ -258,7 +252,7 @@ describe('targets that cannot or can be debugged', () => {
     assert.equal(response.status, 409);
     assert.match(response.body.detail, /created/);
     assert.equal(await inspectState('created-app'), 'created');
-    assert.deepEqual(await managedContainers(), []);
+    assert.deepEqual(await podman.managedContainers(), []);
   });
 
   it('a paused target can be debugged and stays paused', async () => {
@@ -285,7 +279,7 @@ describe('targets that cannot or can be debugged', () => {
     const containers = (await daemon.api('GET', '/v1/containers')).body;
     assert.equal(containers.find((c: any) => c.name === 'pod-app').pod, 'shop');
     assert.equal((await daemon.api('DELETE', `/v1/sessions/${session.body.id}`)).status, 200);
-    assert.deepEqual(await managedContainers(), []);
+    assert.deepEqual(await podman.managedContainers(), []);
   });
 
   it('a sidecar cannot itself be a target', async () => {
@@ -305,6 +299,6 @@ describe('targets that cannot or can be debugged', () => {
     assert.equal(failed.state, 'failed');
     const audit = (await daemon.api('GET', `/v1/audit?sessionId=${failed.id}`)).body.items.map((e: any) => e.type);
     assert.deepEqual(audit, ['session.creating', 'session.failed']);
-    assert.deepEqual(await managedContainers(), []);
+    assert.deepEqual(await podman.managedContainers(), []);
   });
 });

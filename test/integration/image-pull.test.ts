@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LABEL_MANAGED } from '../../src/sessions/session.js';
+
 import { type LocalRegistry, startLocalRegistry } from '../support/local-registry.js';
 import { type PodmanHarness, TARGET_PORT, TOOLBOX_IMAGE, startPodmanHarness } from '../support/podman-harness.js';
 import { type TestDaemon, startTestDaemon } from '../support/test-daemon.js';
@@ -19,12 +19,6 @@ let podman: PodmanHarness;
 let daemon: TestDaemon;
 let confDir: string;
 let pushedImage: string;
-
-async function managedContainers(): Promise<string[]> {
-  const result = await podman.podman('ps', '--all', '--filter', `label=${LABEL_MANAGED}=true`, '--format', '{{.Names}}');
-  assert.equal(result.code, 0, result.stderr);
-  return result.stdout.split('\n').filter(Boolean);
-}
 
 async function imageExists(reference: string): Promise<boolean> {
   return (await podman.podman('image', 'exists', reference)).code === 0;
@@ -98,7 +92,7 @@ describe('a debug image missing locally is pulled from the registry', () => {
     const response = await daemon.api('DELETE', `/v1/sessions/${sessionId}`);
     assert.equal(response.status, 200, JSON.stringify(response.body));
     assert.equal(response.body.state, 'ended');
-    assert.deepEqual(await managedContainers(), []);
+    assert.deepEqual(await podman.managedContainers(), []);
   });
 });
 
@@ -121,6 +115,6 @@ describe('a debug image the registry does not have', () => {
     const audit = (await daemon.api('GET', `/v1/audit?sessionId=${failed[0].id}`)).body.items.map((e: any) => e.type);
     assert.deepEqual(audit, ['session.creating', 'session.failed']);
     assert.equal(await imageExists(missing), false);
-    assert.deepEqual(await managedContainers(), []);
+    assert.deepEqual(await podman.managedContainers(), []);
   });
 });

@@ -12,12 +12,6 @@ import { type TestDaemon, startTestDaemon } from '../support/test-daemon.js';
 let podman: PodmanHarness;
 let daemon: TestDaemon;
 
-async function managedContainers(): Promise<string[]> {
-  const result = await podman.podman('ps', '--all', '--filter', `label=${LABEL_MANAGED}=true`, '--format', '{{.Names}}');
-  assert.equal(result.code, 0, result.stderr);
-  return result.stdout.split('\n').filter(Boolean);
-}
-
 async function allEnded(ids: string[]): Promise<boolean> {
   for (const id of ids) {
     if ((await daemon.api('GET', `/v1/sessions/${id}`)).body.state !== 'ended') return false;
@@ -57,10 +51,10 @@ describe('target events', () => {
     await podman.startTarget('victim');
     const one = await createSession({ target: 'victim' });
     const two = await createSession({ target: 'victim' });
-    assert.equal((await managedContainers()).length, 2);
+    assert.equal((await podman.managedContainers()).length, 2);
     assert.equal((await podman.podman('kill', 'victim')).code, 0);
     const ms = await within(1000, 'sessions ended and sidecars removed after the target died', async () =>
-      (await managedContainers()).length === 0 && (await allEnded([one.id, two.id])));
+      (await podman.managedContainers()).length === 0 && (await allEnded([one.id, two.id])));
     t.diagnostic(`reap latency after target death: ${ms} ms`);
     for (const id of [one.id, two.id]) {
       const session = (await daemon.api('GET', `/v1/sessions/${id}`)).body;
@@ -76,7 +70,7 @@ describe('target events', () => {
     const session = await createSession({ target: 'stoppable' });
     assert.equal((await podman.podman('stop', '--time', '0', 'stoppable')).code, 0);
     const ms = await within(1000, 'session ended and sidecar removed after the target stopped', async () =>
-      (await managedContainers()).length === 0 && (await allEnded([session.id])));
+      (await podman.managedContainers()).length === 0 && (await allEnded([session.id])));
     t.diagnostic(`reap latency after target stop: ${ms} ms`);
     const rm = await podman.podman('rm', '--force', 'stoppable');
     assert.equal(rm.code, 0, rm.stderr);
@@ -90,7 +84,7 @@ describe('target events', () => {
       return (await daemon.api('GET', `/v1/sessions/${session.id}`)).body.state === 'ended';
     });
     assert.equal((await daemon.api('GET', `/v1/sessions/${session.id}`)).body.endReason, 'sidecar-exited');
-    assert.deepEqual(await managedContainers(), []);
+    assert.deepEqual(await podman.managedContainers(), []);
     await podman.podman('rm', '--force', '--time', '0', 'short');
   });
 });
@@ -105,7 +99,7 @@ describe('leases', () => {
     const lateMs = Date.parse(ended.endedAt) - Date.parse(ended.expiresAt);
     t.diagnostic(`lease-expiry latency: ${lateMs} ms after expiresAt`);
     assert.ok(lateMs >= 0 && lateMs < 1000, `ended ${lateMs} ms after expiry`);
-    assert.deepEqual(await managedContainers(), []);
+    assert.deepEqual(await podman.managedContainers(), []);
     const audit = (await daemon.api('GET', `/v1/audit?sessionId=${session.id}`)).body.items;
     assert.deepEqual(audit.at(-1).data, { reason: 'expired' });
     assert.equal(audit.at(-1).actor, 'podman-debugd');
@@ -178,7 +172,7 @@ describe('reconciliation', () => {
     assert.equal((await podman.podman('rm', '--force', '--time', '0', lost.sidecar.name)).code, 0);
     const report = await daemon.ctx.reconciler.reconcile();
     assert.deepEqual(report, { orphansRemoved: 1, sessionsLost: 1, abandonedFailed: 1 });
-    assert.deepEqual(await managedContainers(), []);
+    assert.deepEqual(await podman.managedContainers(), []);
     assert.equal((await daemon.api('GET', `/v1/sessions/${lost.id}`)).body.endReason, 'lost');
     const failed = (await daemon.api('GET', `/v1/sessions/${abandonedId}`)).body;
     assert.equal(failed.state, 'failed');
@@ -218,7 +212,7 @@ describe('Podman outage', () => {
     assert.equal(ps.body.exitCode, 0);
     // The event stream is back too: killing the target is noticed.
     assert.equal((await podman.podman('kill', 'steady')).code, 0);
-    await within(1000, 'reaped after the outage', async () => (await managedContainers()).length === 0 && (await allEnded([session.id])));
+    await within(1000, 'reaped after the outage', async () => (await podman.managedContainers()).length === 0 && (await allEnded([session.id])));
     assert.equal((await daemon.api('GET', `/v1/sessions/${session.id}`)).body.endReason, 'target-exited');
   });
 });

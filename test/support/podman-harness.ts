@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
+import { LABEL_MANAGED } from '../../src/sessions/session.js';
 import { type LaunchedPodman, findExecutable, launchPodmanService } from '../../src/podman/service-launcher.js';
 
 const run = promisify(execFile);
@@ -35,6 +36,8 @@ export interface PodmanHarness {
   podman(...args: string[]): Promise<CliResult>;
   /** Starts a shell-less target (busybox httpd as PID 1, no sh) and returns its name. */
   startTarget(name: string, extraArgs?: string[]): Promise<string>;
+  /** Names of the containers labelled as podman-debugd sidecars, in any state. */
+  managedContainers(): Promise<string[]>;
   /** Stops the Podman API service (containers keep running), as an outage would. */
   stopService(): Promise<void>;
   /** Starts it again on the same socket. */
@@ -132,6 +135,11 @@ export async function startPodmanHarness(options: PodmanHarnessOptions = {}): Pr
       const result = await podman('run', '-d', '--name', name, ...extraArgs, TARGET_IMAGE);
       if (result.code !== 0) throw new Error(`could not start target ${name}: ${result.stderr}`);
       return name;
+    },
+    async managedContainers() {
+      const result = await podman('ps', '--all', '--filter', `label=${LABEL_MANAGED}=true`, '--format', '{{.Names}}');
+      if (result.code !== 0) throw new Error(`podman ps failed: ${result.stderr}`);
+      return result.stdout.split('\n').filter(Boolean);
     },
     async stopService() {
       await service?.stop();

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { ApiDeps, App } from '../app-env.js';
+import { type ApiDeps, type App, actorOf } from '../app-env.js';
 import { bearerSecurity, problemResponses } from '../responses.js';
 import { CreateSessionSchema, SessionSchema } from '../schemas.js';
 
@@ -23,10 +23,7 @@ export const createSessionRoute = createRoute({
 
 export function registerCreateSession(app: App, deps: ApiDeps): void {
   app.openapi(createSessionRoute, async (c) => {
-    const session = await deps.sessions.create(c.req.valid('json'), {
-      principal: c.get('principal'),
-      requestId: c.get('requestId'),
-    });
+    const session = await deps.sessions.create(c.req.valid('json'), actorOf(c));
     c.header('Location', `/v1/sessions/${session.id}`);
     return c.json(session, 201);
   });

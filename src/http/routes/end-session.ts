@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { ApiDeps, App } from '../app-env.js';
+import { type ApiDeps, type App, actorOf } from '../app-env.js';
 import { bearerSecurity, problemResponses } from '../responses.js';
 import { SessionIdParamSchema, SessionSchema } from '../schemas.js';
 
@@ -19,10 +19,7 @@ export const endSessionRoute = createRoute({
 
 export function registerEndSession(app: App, deps: ApiDeps): void {
   app.openapi(endSessionRoute, async (c) => {
-    const session = await deps.sessions.endByUser(c.req.valid('param').id, {
-      principal: c.get('principal'),
-      requestId: c.get('requestId'),
-    });
+    const session = await deps.sessions.endByUser(c.req.valid('param').id, actorOf(c));
     return c.json(session, 200);
   });
 }

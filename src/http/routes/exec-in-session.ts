@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { ApiDeps, App } from '../app-env.js';
+import { type ApiDeps, type App, actorOf } from '../app-env.js';
 import { bearerSecurity, problemResponses } from '../responses.js';
 import { ExecRequestSchema, ExecResultSchema, SessionIdParamSchema } from '../schemas.js';
 
@@ -25,10 +25,7 @@ export const execInSessionRoute = createRoute({
 
 export function registerExecInSession(app: App, deps: ApiDeps): void {
   app.openapi(execInSessionRoute, async (c) => {
-    const result = await deps.sessions.exec(c.req.valid('param').id, c.req.valid('json'), {
-      principal: c.get('principal'),
-      requestId: c.get('requestId'),
-    });
+    const result = await deps.sessions.exec(c.req.valid('param').id, c.req.valid('json'), actorOf(c));
     return c.json(result, 200);
   });
 }

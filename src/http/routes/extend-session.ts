@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { ApiDeps, App } from '../app-env.js';
+import { type ApiDeps, type App, actorOf } from '../app-env.js';
 import { bearerSecurity, problemResponses } from '../responses.js';
 import { ExtendSessionSchema, SessionIdParamSchema, SessionSchema } from '../schemas.js';
 
@@ -22,10 +22,7 @@ export const extendSessionRoute = createRoute({
 
 export function registerExtendSession(app: App, deps: ApiDeps): void {
   app.openapi(extendSessionRoute, (c) => {
-    const session = deps.sessions.extend(c.req.valid('param').id, c.req.valid('json').ttlSeconds, {
-      principal: c.get('principal'),
-      requestId: c.get('requestId'),
-    });
+    const session = deps.sessions.extend(c.req.valid('param').id, c.req.valid('json').ttlSeconds, actorOf(c));
     return c.json(session, 200);
   });
 }
