@@ -1,4 +1,4 @@
--- Sessions, exec runs, API tokens and the append-only audit trail.
+-- Sessions, exec runs, API tokens and the append-only, hash-chained audit trail.
 
 CREATE TABLE sessions (
   seq            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -48,14 +48,18 @@ CREATE TABLE tokens (
   revoked_at    TEXT
 );
 
+-- A hash chain makes edits detectable: hash = SHA-256(prev_hash || canonical JSON of the event),
+-- prev_hash of the first event is 64 zeros. `podman-debugd audit verify` walks it.
 CREATE TABLE audit_events (
-  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq         INTEGER PRIMARY KEY,
   at          TEXT    NOT NULL,
   type        TEXT    NOT NULL,
   actor       TEXT,
   session_id  TEXT,
   request_id  TEXT,
-  data        TEXT    NOT NULL  -- JSON object
+  data        TEXT    NOT NULL, -- JSON object
+  prev_hash   TEXT    NOT NULL,
+  hash        TEXT    NOT NULL UNIQUE
 );
 CREATE INDEX audit_events_session ON audit_events (session_id, seq);
 

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { openMigratedDatabase } from '../context.js';
 import { startDaemon } from '../daemon.js';
 import { createLogger } from '../log/logger.js';
-import { migrateHelp, serveHelp, tokenHelp } from './help.js';
+import { auditHelp, migrateHelp, serveHelp, tokenHelp } from './help.js';
 import { type CliIO, UsageError, parseFlags } from './usage.js';
 
 const dbFlag = { db: { type: 'string' } } as const;
@@ -154,4 +154,36 @@ function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function auditCommand(args: string[], io: CliIO): number {
+  const [sub, ...rest] = args;
+  if (sub === undefined) {
+    io.stderr(auditHelp);
+    return 2;
+  }
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
+    io.stdout(auditHelp);
+    return 0;
+  }
+  if (sub !== 'verify') throw new UsageError(`unknown audit command "${sub}"`);
+  const { values, positionals } = parseFlags(rest, dbFlag);
+  if (values.help) {
+    io.stdout(auditHelp);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError('audit verify takes no arguments');
+  const config = configFrom(io, { db: values.db });
+  const { db } = openMigratedDatabase(config.dbPath);
+  try {
+    const verdict = new AuditStore(db).verify();
+    if (verdict.ok) {
+      io.stdout(`audit chain intact: ${verdict.count} events verified\n`);
+      return 0;
+    }
+    io.stdout(`audit chain broken at seq ${verdict.seq}: ${verdict.reason} (${verdict.verified} events before it verified)\n`);
+    return 1;
+  } finally {
+    db.close();
+  }
 }

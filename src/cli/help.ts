@@ -10,6 +10,7 @@ Commands:
   token create       create an API token (printed once)
   token list         list API tokens
   token revoke NAME  revoke an API token
+  audit verify       check the audit trail's hash chain
 
 Run 'podman-debugd <command> --help' for a command's options.
 Exit codes: 0 success, 1 failure, 2 usage or configuration error.
@@ -43,4 +44,9 @@ export const tokenHelp = `Usage:
   podman-debugd token create --name NAME [--db PATH]   print a new token once (only its SHA-256 is kept)
   podman-debugd token list [--db PATH]                 list tokens (never the tokens themselves)
   podman-debugd token revoke NAME [--db PATH]          revoke a token; it stops working at once
+`;
+
+export const auditHelp = `Usage:
+  podman-debugd audit verify [--db PATH]   walk the audit hash chain; exit 0 with the count verified,
+                                           or exit 1 naming the first bad seq
 `;

@@ -1,5 +1,5 @@
 import { SchemaTooNewError } from '../db/migrations.js';
-import { migrateCommand, serveCommand, tokenCommand } from './commands.js';
+import { auditCommand, migrateCommand, serveCommand, tokenCommand } from './commands.js';
 import { mainHelp } from './help.js';
 import { type CliIO, UsageError } from './usage.js';
 
@@ -22,12 +22,14 @@ export async function runCli(io: CliIO): Promise<number> {
         return migrateCommand(args, io);
       case 'token':
         return tokenCommand(args, io);
+      case 'audit':
+        return auditCommand(args, io);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      const known = command === 'serve' || command === 'migrate' || command === 'token';
+      const known = ['serve', 'migrate', 'token', 'audit'].includes(command ?? '');
       io.stderr(`podman-debugd: ${err.message}\nRun 'podman-debugd ${known ? `${command} ` : ''}--help' for usage.\n`);
       return 2;
     }

@@ -11,6 +11,7 @@ import { registerExecInSession } from './routes/exec-in-session.js';
 import { registerExtendSession } from './routes/extend-session.js';
 import { registerGetSession } from './routes/get-session.js';
 import { registerHealth } from './routes/health.js';
+import { registerExportAudit } from './routes/export-audit.js';
 import { registerListAudit } from './routes/list-audit.js';
 import { registerListContainers } from './routes/list-containers.js';
 import { registerListSessions } from './routes/list-sessions.js';
@@ -80,6 +81,7 @@ export function createApp(deps: ApiDeps): App {
   registerExecInSession(app, deps);
   registerListContainers(app, deps);
   registerListAudit(app, deps);
+  registerExportAudit(app, deps);
 
   let document: unknown;
   app.get('/openapi.json', (c) => c.json((document ??= openApiDocument(app))));

@@ -133,6 +133,8 @@ export const AuditEventSchema = z
     sessionId: z.string().nullable(),
     requestId: z.string().nullable(),
     data: z.record(z.string(), z.unknown()),
+    prevHash: z.string().openapi({ description: 'hash of the previous event (64 zeros for the first)' }),
+    hash: z.string().openapi({ description: 'SHA-256(prevHash || canonical JSON of the event)' }),
   })
   .openapi('AuditEvent');
 

@@ -4,6 +4,7 @@
  * in-flight request on SIGTERM, and stops the Podman service it started.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,7 @@ after(async () => {
 
 describe('the CLI', () => {
   it('--help works on every command and exits 0', async () => {
-    for (const args of [['--help'], ['serve', '--help'], ['migrate', '--help'], ['token', '--help'], ['token', 'create', '--help']]) {
+    for (const args of [['--help'], ['serve', '--help'], ['migrate', '--help'], ['token', '--help'], ['token', 'create', '--help'], ['audit', '--help'], ['audit', 'verify', '--help']]) {
       const result = await cli(args, cleanEnv());
       assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stdout, /Usage/);
@@ -35,7 +36,7 @@ describe('the CLI', () => {
   });
 
   it('usage errors exit 2 with a pointer to --help', async () => {
-    for (const args of [['frobnicate'], ['serve', '--no-such-flag'], ['token'], ['token', 'create'], ['serve', '--listen', 'nowhere']]) {
+    for (const args of [['frobnicate'], ['serve', '--no-such-flag'], ['token'], ['token', 'create'], ['serve', '--listen', 'nowhere'], ['audit'], ['audit', 'verify', 'extra']]) {
       const result = await cli(args, cleanEnv({ PODMAN_DEBUGD_DB: join(dir, 'usage.db') }));
       assert.equal(result.code, 2, `${args.join(' ')} exited ${result.code}: ${result.stderr}`);
       assert.match(result.stderr, /--help|Usage:/);
@@ -72,6 +73,36 @@ describe('the CLI', () => {
     assert.match(first.stdout, /migrated from version 0 to 2/);
     const second = await cli(['migrate', '--db', db], cleanEnv());
     assert.match(second.stdout, /up to date \(version 2\)/);
+  });
+
+  it('audit verify checks the hash chain; the sqlite3 CLI cannot edit events, and an edit it forces is caught', async () => {
+    const db = join(dir, 'audit.db');
+    for (const name of ['a', 'b', 'c']) assert.equal((await cli(['token', 'create', '--db', db, '--name', name], cleanEnv())).code, 0);
+    const intact = await cli(['audit', 'verify', '--db', db], cleanEnv());
+    assert.equal(intact.code, 0, intact.stderr);
+    assert.match(intact.stdout, /audit chain intact: 3 events verified/);
+
+    const sqlite3 = (sql: string) => {
+      try {
+        execFileSync('sqlite3', [db, sql], { stdio: 'pipe' });
+        return { code: 0, stderr: '' };
+      } catch (err) {
+        return { code: (err as { status: number }).status, stderr: String((err as { stderr: Buffer }).stderr) };
+      }
+    };
+    const update = sqlite3(`UPDATE audit_events SET actor = 'mallory' WHERE seq = 2`);
+    assert.notEqual(update.code, 0);
+    assert.match(update.stderr, /append-only/);
+    const del = sqlite3('DELETE FROM audit_events WHERE seq = 3');
+    assert.notEqual(del.code, 0);
+    assert.match(del.stderr, /append-only/);
+    assert.match((await cli(['audit', 'verify', '--db', db], cleanEnv())).stdout, /3 events verified/);
+
+    // Someone with write access drops the trigger and edits event 2: verify names it.
+    assert.equal(sqlite3(`DROP TRIGGER audit_events_no_update; UPDATE audit_events SET actor = 'mallory' WHERE seq = 2;`).code, 0);
+    const broken = await cli(['audit', 'verify', '--db', db], cleanEnv());
+    assert.equal(broken.code, 1);
+    assert.match(broken.stdout, /audit chain broken at seq 2: content does not match its hash/);
   });
 
   it('a database newer than the code is refused with a clear error', async () => {

@@ -55,6 +55,7 @@ describe('the OpenAPI document', () => {
       '/healthz',
       '/readyz',
       '/v1/audit',
+      '/v1/audit/export',
       '/v1/containers',
       '/v1/sessions',
       '/v1/sessions/{id}',
@@ -233,6 +234,27 @@ describe('pagination', () => {
       assert.equal(active.body.items.length, 5);
       const ended = await local.api('GET', '/v1/sessions?state=ended');
       assert.equal(ended.body.items.length, 0);
+    } finally {
+      await local.close();
+    }
+  });
+});
+
+describe('audit export', () => {
+  it('streams every event as NDJSON, oldest first, with a chain that verifies', async () => {
+    const local = startTestDaemon({ podmanSocket: '/nonexistent/podman-debugd-test/podman.sock' });
+    try {
+      for (let i = 0; i < 1203; i++) local.ctx.audit.append({ type: 'exec.completed', actor: 'tester', sessionId: 's', data: { i } });
+      const response = await local.ctx.app.request('/v1/audit/export', { headers: { authorization: `Bearer ${local.token}` } });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('content-type'), 'application/x-ndjson');
+      const lines = (await response.text()).trimEnd().split('\n').map((l) => JSON.parse(l));
+      assert.equal(lines.length, 1203);
+      assert.deepEqual(lines.map((e) => e.seq), Array.from({ length: 1203 }, (_, i) => i + 1));
+      const { verifyChain } = await import('../../src/audit/audit-chain.js');
+      assert.deepEqual(verifyChain(lines), { ok: true, count: 1203 });
+      const unauth = await local.api('GET', '/v1/audit/export', { token: null });
+      assert.equal(unauth.status, 401);
     } finally {
       await local.close();
     }

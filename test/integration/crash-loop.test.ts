@@ -137,4 +137,8 @@ it(`survives ${CYCLES} kill -9 cycles during create, exec and end with nothing o
     daemon.child.kill('SIGTERM');
     await daemon.exited;
   }
+  // Fifty kill -9s later the audit hash chain is still whole.
+  const verify = await cli(['audit', 'verify', '--db', db], cleanEnv());
+  t.diagnostic(verify.stdout.trim());
+  assert.equal(verify.code, 0, verify.stdout);
 });

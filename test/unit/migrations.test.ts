@@ -199,18 +199,26 @@ test('an empty folder has no migrations', (t) => {
 test('audit_events is append-only: UPDATE and DELETE raise', () => {
   const db = openDatabase(':memory:');
   applyMigrations(db, readMigrations(MIGRATIONS_DIR));
-  db.prepare(`INSERT INTO audit_events (at, type, actor, data) VALUES (?, ?, ?, ?)`).run(
+  db.prepare(`INSERT INTO audit_events (at, type, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)`).run(
     '2024-01-01T00:00:00.000Z',
     'session.created',
     'alice',
     '{}',
+    '0'.repeat(64),
+    'a'.repeat(64),
   );
   assert.throws(() => db.prepare(`UPDATE audit_events SET actor = 'mallory'`).run(), /append-only/);
   assert.throws(() => db.prepare(`DELETE FROM audit_events`).run(), /append-only/);
   const rows = db.prepare(`SELECT actor, type FROM audit_events`).all();
   assert.deepEqual(rows, [{ actor: 'alice', type: 'session.created' }]);
   // Appending still works.
-  db.prepare(`INSERT INTO audit_events (at, type, data) VALUES (?, ?, ?)`).run('2024-01-01T00:00:01.000Z', 'x', '{}');
+  db.prepare(`INSERT INTO audit_events (at, type, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?)`).run(
+    '2024-01-01T00:00:01.000Z',
+    'x',
+    '{}',
+    'a'.repeat(64),
+    'b'.repeat(64),
+  );
   assert.equal((db.prepare(`SELECT count(*) AS n FROM audit_events`).get() as { n: number }).n, 2);
   db.close();
 });
