@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { DEFAULT_PROFILE, PROFILES, PROFILE_DESCRIPTIONS } from '../sessions/profiles.js';
 
 // Names and ids as Podman accepts them; anything else is refused before it reaches Podman.
 const containerRef = z
@@ -44,6 +45,7 @@ export const SessionSchema = z
     expiresAt: z.string().openapi({ format: 'date-time', description: 'End of the lease; PATCH extends it' }),
     hardExpiresAt: z.string().openapi({ format: 'date-time', description: 'createdAt + maxLifetimeSeconds; no lease passes it' }),
     maxLifetimeSeconds: z.number().int(),
+    profile: z.enum(PROFILES),
     endedAt: z.string().nullable().openapi({ format: 'date-time' }),
     endReason: z.enum(['ended-by-user', 'sidecar-exited', 'expired', 'target-exited', 'lost']).nullable(),
     attachCommand: z.string().openapi({ example: 'podman exec -it debug-app-x1y2z3 sh' }),
@@ -62,6 +64,10 @@ export const CreateSessionSchema = z
       .max(7 * 86400)
       .optional()
       .openapi({ description: 'Hard lifetime: how far PATCH may extend the lease (default: ttlSeconds)' }),
+    profile: z
+      .enum(PROFILES)
+      .optional()
+      .openapi({ description: `Powers of the sidecar (default ${DEFAULT_PROFILE}): ${PROFILES.map((p) => `${p}: ${PROFILE_DESCRIPTIONS[p]}`).join('; ')}` }),
     reason: z.string().max(1000).optional().openapi({ description: 'Why, for the audit trail' }),
     command: argv.optional().openapi({ description: 'Sidecar command instead of the keepalive sleep' }),
   })

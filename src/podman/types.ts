@@ -52,6 +52,11 @@ export interface SidecarSpec {
   entrypoint: string[];
   command: string[];
   stop_timeout?: number;
+  cap_add?: string[];
+  cap_drop?: string[];
+  privileged?: boolean;
+  no_new_privileges?: boolean;
+  user?: string;
 }
 
 export interface ExecInspect {

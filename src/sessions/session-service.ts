@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import type { PodmanClient } from '../podman/client.js';
 import { PodmanApiError } from '../podman/errors.js';
 import { runExec } from '../podman/run-exec.js';
+import { DEFAULT_PROFILE, type Profile } from './profiles.js';
 import { type Actor, type EndReason, LABEL_MANAGED, LIVE_STATES, type Session } from './session.js';
 import type { SessionPage, SessionStore } from './session-store.js';
 import { buildSidecarSpec, sidecarName } from './sidecar-spec.js';
@@ -15,6 +16,7 @@ export interface CreateSessionInput {
   image?: string | undefined;
   ttlSeconds?: number | undefined;
   maxLifetimeSeconds?: number | undefined;
+  profile?: Profile | undefined;
   reason?: string | undefined;
   command?: string[] | undefined;
 }
@@ -86,6 +88,7 @@ export class SessionService {
       throw new AppError('bad_request', `invalid request: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, { issues });
     }
     const image = input.image ?? this.options.defaultImage;
+    const profile = input.profile ?? DEFAULT_PROFILE;
     const target = await this.podman.inspectContainer(input.target);
     if (!target) throw new AppError('target_not_found', `no container named or with id "${input.target}"`);
     if (target.Config.Labels?.[LABEL_MANAGED] === 'true') {
@@ -118,6 +121,7 @@ export class SessionService {
           command: input.command ?? null,
           ttlSeconds,
           maxLifetimeSeconds,
+          profile,
           createdAt: now.toISOString(),
           expiresAt: new Date(now.getTime() + ttlSeconds * 1000).toISOString(),
           hardExpiresAt: new Date(now.getTime() + maxLifetimeSeconds * 1000).toISOString(),
@@ -127,6 +131,7 @@ export class SessionService {
             target: { id: target.Id, name: target.Name },
             sidecar: name,
             image,
+            profile,
             ttlSeconds,
             maxLifetimeSeconds,
             reason: input.reason ?? null,
@@ -139,7 +144,7 @@ export class SessionService {
       try {
         await this.ensureImage(image);
         sidecarId = await this.podman.createContainer(
-          buildSidecarSpec({ sessionId: id, name, image, target, lifetimeSeconds: maxLifetimeSeconds, command: input.command ?? null }),
+          buildSidecarSpec({ sessionId: id, name, image, target, lifetimeSeconds: maxLifetimeSeconds, command: input.command ?? null, profile }),
         );
         await this.podman.startContainer(sidecarId);
       } catch (err) {

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import type { Profile } from './profiles.js';
 import type { EndReason, Session, SessionState } from './session.js';
 
 interface Row {
@@ -18,6 +19,7 @@ interface Row {
   hard_expires_at: string | null;
   max_lifetime_seconds: number | null;
   ttl_seconds: number;
+  profile: Profile;
   ended_at: string | null;
   end_reason: EndReason | null;
 }
@@ -34,6 +36,7 @@ export interface NewSession {
   command: string[] | null;
   ttlSeconds: number;
   maxLifetimeSeconds: number;
+  profile: Profile;
   createdAt: string;
   expiresAt: string;
   hardExpiresAt: string;
@@ -63,9 +66,9 @@ export class SessionStore {
   constructor(db: Database) {
     this.insertStmt = db.prepare(
       `INSERT INTO sessions (id, state, target_id, target_name, target_image, sidecar_name, sidecar_image,
-         requested_by, reason, command, ttl_seconds, max_lifetime_seconds, created_at, expires_at, hard_expires_at)
+         requested_by, reason, command, ttl_seconds, max_lifetime_seconds, profile, created_at, expires_at, hard_expires_at)
        VALUES (@id, 'creating', @targetId, @targetName, @targetImage, @sidecarName, @sidecarImage,
-         @requestedBy, @reason, @command, @ttlSeconds, @maxLifetimeSeconds, @createdAt, @expiresAt, @hardExpiresAt)`,
+         @requestedBy, @reason, @command, @ttlSeconds, @maxLifetimeSeconds, @profile, @createdAt, @expiresAt, @hardExpiresAt)`,
     );
     this.activateStmt = db.prepare(
       `UPDATE sessions SET state = 'active', sidecar_id = ? WHERE id = ? AND state = 'creating'`,
@@ -195,6 +198,7 @@ function toSession(row: Row): Session {
     expiresAt: row.expires_at,
     hardExpiresAt: row.hard_expires_at ?? row.expires_at,
     maxLifetimeSeconds: row.max_lifetime_seconds ?? row.ttl_seconds,
+    profile: row.profile,
     endedAt: row.ended_at,
     endReason: row.end_reason,
     attachCommand: `podman exec -it ${row.sidecar_name} sh`,

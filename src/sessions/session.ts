@@ -1,3 +1,5 @@
+import type { Profile } from './profiles.js';
+
 export type SessionState = 'creating' | 'active' | 'ended' | 'failed';
 export type EndReason = 'ended-by-user' | 'sidecar-exited' | 'expired' | 'target-exited' | 'lost';
 
@@ -20,6 +22,7 @@ export interface Session {
   /** createdAt + maxLifetimeSeconds: the lease cannot pass it; Podman kills the sidecar soon after. */
   hardExpiresAt: string;
   maxLifetimeSeconds: number;
+  profile: Profile;
   endedAt: string | null;
   endReason: EndReason | null;
   attachCommand: string;

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { ContainerInspect, SidecarSpec } from '../podman/types.js';
+import { type Profile, PROFILE_SPECS } from './profiles.js';
 import { LABEL_MANAGED, LABEL_SESSION, LABEL_TARGET, SIDECAR_GRACE_SECONDS } from './session.js';
 
 const NAME_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -23,6 +24,7 @@ export interface SidecarSpecInput {
   /** The session's hard lifetime; Podman kills the sidecar a grace period after it. */
   lifetimeSeconds: number;
   command: string[] | null;
+  profile: Profile;
 }
 
 /**
@@ -47,6 +49,7 @@ export function buildSidecarSpec(input: SidecarSpecInput): SidecarSpec {
     remove: true,
     timeout: lifetime,
     stop_timeout: 0,
+    ...PROFILE_SPECS[input.profile],
     entrypoint: [argv[0]!],
     command: argv.slice(1),
   };

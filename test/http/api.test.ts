@@ -205,6 +205,7 @@ describe('pagination', () => {
           command: null,
           ttlSeconds: 60,
           maxLifetimeSeconds: 60,
+          profile: 'general',
           createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
           expiresAt: new Date(Date.UTC(2026, 0, 1, 1, i)).toISOString(),
           hardExpiresAt: new Date(Date.UTC(2026, 0, 1, 1, i)).toISOString(),

@@ -157,7 +157,7 @@ describe('reconciliation', () => {
     const now = new Date();
     daemon.ctx.sessionStore.insertCreating({
       id: abandonedId, targetId, targetName: 'rec', targetImage: 'x', sidecarName: 'debug-rec-abandoned',
-      sidecarImage: TOOLBOX_IMAGE, requestedBy: 'tester', reason: null, command: null, ttlSeconds: 60, maxLifetimeSeconds: 60,
+      sidecarImage: TOOLBOX_IMAGE, requestedBy: 'tester', reason: null, command: null, ttlSeconds: 60, maxLifetimeSeconds: 60, profile: 'general',
       createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + 60_000).toISOString(),
       hardExpiresAt: new Date(now.getTime() + 60_000).toISOString(),
     });

@@ -21,6 +21,7 @@ const base = {
   name: 'debug-web-abc123',
   image: 'docker.io/library/busybox:latest',
   lifetimeSeconds: 900,
+  profile: 'baseline' as const,
 };
 
 test('keepalive spec: namespaces, labels, remove, timeout, sleep split into entrypoint and command', () => {
@@ -107,4 +108,22 @@ test('randomSuffix honours the length and alphabet', () => {
   assert.match(randomSuffix(), /^[a-z0-9]{6}$/);
   assert.match(randomSuffix(20), /^[a-z0-9]{20}$/);
   assert.equal(randomSuffix(0), '');
+});
+
+test('each profile sets exactly its Podman fields', () => {
+  const spec = (profile: 'restricted' | 'baseline' | 'general' | 'netadmin' | 'sysadmin') =>
+    buildSidecarSpec({ ...base, target: target(), command: null, profile });
+  const pick = (s: ReturnType<typeof spec>) => ({
+    cap_add: s.cap_add,
+    cap_drop: s.cap_drop,
+    privileged: s.privileged,
+    no_new_privileges: s.no_new_privileges,
+    user: s.user,
+  });
+  const none = { cap_add: undefined, cap_drop: undefined, privileged: undefined, no_new_privileges: undefined, user: undefined };
+  assert.deepEqual(pick(spec('restricted')), { ...none, cap_drop: ['ALL'], no_new_privileges: true, user: '65534:65534' });
+  assert.deepEqual(pick(spec('baseline')), none);
+  assert.deepEqual(pick(spec('general')), { ...none, cap_add: ['CAP_SYS_PTRACE'] });
+  assert.deepEqual(pick(spec('netadmin')), { ...none, cap_add: ['CAP_NET_ADMIN', 'CAP_NET_RAW'] });
+  assert.deepEqual(pick(spec('sysadmin')), { ...none, privileged: true });
 });
