@@ -261,3 +261,19 @@ describe('audit export', () => {
     }
   });
 });
+
+describe('internal errors', () => {
+  it('a failure inside the daemon is a 500 problem with a request id, never the internal message', async () => {
+    const local = startTestDaemon({ podmanSocket: '/nonexistent/podman-debugd-test/podman.sock' });
+    try {
+      const token = local.token;
+      local.ctx.db.close(); // every query now throws "The database connection is not open"
+      const response = await local.api('GET', '/v1/sessions/5b0e7c1e-0000-4000-8000-000000000000', { token });
+      assertProblem(response, 500);
+      assert.doesNotMatch(JSON.stringify(response.body), /database|connection|not open|stack/i);
+      assert.match(response.body.detail, /request id/);
+    } finally {
+      await local.close();
+    }
+  });
+});
