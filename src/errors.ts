@@ -6,6 +6,7 @@
 export const errorCodes = [
   'bad_request',
   'unauthenticated',
+  'forbidden',
   'not_found',
   'target_not_found',
   'target_not_running',

@@ -1,4 +1,5 @@
 import { AuditStore } from '../audit/audit-store.js';
+import { DEFAULT_SCOPES, SCOPES, type Scope, isScope, parseDuration } from '../auth/scopes.js';
 import { TokenNameTakenError, TokenStore } from '../auth/token-store.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { openMigratedDatabase } from '../context.js';
@@ -78,7 +79,11 @@ export function tokenCommand(args: string[], io: CliIO): number {
     io.stdout(tokenHelp);
     return 0;
   }
-  const { values, positionals } = parseFlags(rest, { ...dbFlag, name: { type: 'string' } }, true);
+  const { values, positionals } = parseFlags(
+    rest,
+    { ...dbFlag, name: { type: 'string' }, scope: { type: 'string', multiple: true }, expires: { type: 'string' } },
+    true,
+  );
   if (values.help) {
     io.stdout(tokenHelp);
     return 0;
@@ -96,11 +101,21 @@ export function tokenCommand(args: string[], io: CliIO): number {
     case 'create': {
       if (!values.name || positionals.length > 0) throw new UsageError('token create needs --name NAME and nothing else');
       const name = values.name;
+      const scopes = (values.scope ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+      const unknown = scopes.filter((s) => !isScope(s));
+      if (unknown.length > 0) throw new UsageError(`unknown scope ${unknown.join(', ')}; scopes are ${SCOPES.join(', ')}`);
+      let expiresAt: Date | undefined;
+      if (values.expires !== undefined) {
+        const ms = parseDuration(values.expires);
+        if (ms === undefined || ms <= 0) throw new UsageError(`--expires "${values.expires}" must be a duration such as 30d, 12h or 90m`);
+        expiresAt = new Date(Date.now() + ms);
+      }
+      const granted = (scopes.length > 0 ? scopes : DEFAULT_SCOPES) as Scope[];
       let token: string;
       try {
         token = withStores((tokens, audit) => {
-          const created = tokens.create(name);
-          audit.append({ type: 'token.created', actor: 'cli', data: { name } });
+          const created = tokens.create(name, { scopes: granted, ...(expiresAt ? { expiresAt } : {}) });
+          audit.append({ type: 'token.created', actor: 'cli', data: { name, scopes: granted, expiresAt: expiresAt?.toISOString() ?? null } });
           return created;
         });
       } catch (err) {
@@ -112,7 +127,10 @@ export function tokenCommand(args: string[], io: CliIO): number {
         throw err;
       }
       io.stdout(`${token}\n`);
-      io.stderr(`token "${name}" created; it is shown only this once. Use it as: Authorization: Bearer <token>\n`);
+      io.stderr(
+        `token "${name}" created with scopes ${granted.join(' ')}${expiresAt ? `, expiring ${expiresAt.toISOString()}` : ''}; ` +
+          'it is shown only this once. Use it as: Authorization: Bearer <token>\n',
+      );
       return 0;
     }
     case 'list': {
@@ -124,8 +142,15 @@ export function tokenCommand(args: string[], io: CliIO): number {
       }
       io.stdout(
         table(
-          ['NAME', 'CREATED', 'LAST USED', 'STATUS'],
-          rows.map((t) => [t.name, t.createdAt, t.lastUsedAt ?? '-', t.revokedAt ? `revoked ${t.revokedAt}` : 'active']),
+          ['NAME', 'SCOPES', 'CREATED', 'EXPIRES', 'LAST USED', 'STATUS'],
+          rows.map((t) => [
+            t.name,
+            t.scopes.join(','),
+            t.createdAt,
+            t.expiresAt ?? '-',
+            t.lastUsedAt ?? '-',
+            t.revokedAt ? `revoked ${t.revokedAt}` : t.expiresAt && t.expiresAt <= new Date().toISOString() ? 'expired' : 'active',
+          ]),
         ),
       );
       return 0;

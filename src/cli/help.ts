@@ -41,7 +41,10 @@ Applies pending database migrations and prints the schema version.
 `;
 
 export const tokenHelp = `Usage:
-  podman-debugd token create --name NAME [--db PATH]   print a new token once (only its SHA-256 is kept)
+  podman-debugd token create --name NAME [--scope S]... [--expires 30d] [--db PATH]
+                                     print a new token once (only its SHA-256 is kept). Scopes:
+                                     sessions:read sessions:write exec audit:read admin (repeat
+                                     --scope or separate with commas); default: all but admin
   podman-debugd token list [--db PATH]                 list tokens (never the tokens themselves)
   podman-debugd token revoke NAME [--db PATH]          revoke a token; it stops working at once
 `;

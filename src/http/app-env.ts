@@ -12,6 +12,7 @@ export interface AppEnv {
     requestId: string;
     /** Set by the auth middleware on /v1 routes. */
     principal: string;
+    scopes: ReadonlySet<string>;
   };
 }
 
@@ -36,4 +37,9 @@ export interface ApiDeps {
 /** The authenticated caller of a /v1 request, for the audit trail. */
 export function actorOf(c: Context<AppEnv>): Actor {
   return { principal: c.get('principal'), requestId: c.get('requestId') };
+}
+
+/** Sessions of other principals are visible only with `admin`; undefined means "anyone's". */
+export function ownerFilter(c: Context<AppEnv>): string | undefined {
+  return c.get('scopes').has('admin') ? undefined : c.get('principal');
 }

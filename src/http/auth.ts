@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import { type Scope, hasScope, isScope } from '../auth/scopes.js';
 import { AppError } from '../errors.js';
 import type { ApiDeps, AppEnv } from './app-env.js';
 
@@ -22,10 +23,39 @@ export function requireToken(deps: Pick<ApiDeps, 'tokens' | 'audit' | 'log'>): M
           ? 'send Authorization: Bearer <token>; create one with `podman-debugd token create --name NAME`'
           : outcome.refused === 'revoked'
             ? 'this token has been revoked'
+            : outcome.refused === 'expired'
+              ? 'this token has expired'
             : 'the bearer token is not valid';
       throw new AppError('unauthenticated', detail);
     }
     c.set('principal', outcome.name);
+    c.set('scopes', outcome.scopes);
     await next();
   };
+}
+
+/** Route middleware: the caller's token must carry `scope` (or admin). A refusal is audited. */
+export function requireScope(scope: Scope, deps: Pick<ApiDeps, 'audit'>): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!hasScope(c.get('scopes'), scope)) {
+      deps.audit.append({
+        type: 'auth.denied',
+        actor: c.get('principal'),
+        requestId: c.get('requestId'),
+        data: { reason: 'missing-scope', scope, method: c.req.method, path: c.req.path },
+      });
+      throw new AppError('forbidden', `this token lacks the scope "${scope}"`, { extensions: { requiredScope: scope } });
+    }
+    await next();
+  };
+}
+
+/**
+ * Attaches the scope check that a route's own `security` declares, so the OpenAPI document and
+ * the enforcement cannot disagree. Runs before validation: 403 comes before 400.
+ */
+export function guarded<R extends { security?: Array<Record<string, string[]>> }>(route: R, deps: Pick<ApiDeps, 'audit'>): R {
+  const scope = route.security?.[0]?.bearerAuth?.[0];
+  if (!scope || !isScope(scope)) throw new Error('a /v1 route must declare exactly one bearerAuth scope');
+  return { ...route, middleware: [requireScope(scope, deps)] };
 }

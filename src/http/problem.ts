@@ -7,6 +7,7 @@ import { PodmanApiError, PodmanUnavailableError } from '../podman/errors.js';
 const statusOf: Record<ErrorCode, { status: ContentfulStatusCode; title: string }> = {
   bad_request: { status: 400, title: 'Bad request' },
   unauthenticated: { status: 401, title: 'Unauthenticated' },
+  forbidden: { status: 403, title: 'Forbidden' },
   not_found: { status: 404, title: 'Not found' },
   target_not_found: { status: 404, title: 'Target container not found' },
   target_not_running: { status: 409, title: 'Target container is not running' },

@@ -1,8 +1,10 @@
+import type { Scope } from '../auth/scopes.js';
 import { ProblemSchema } from './schemas.js';
 
 const descriptions: Record<number, string> = {
   400: 'Invalid input; `errors` names the fields',
-  401: 'Missing, unknown or revoked bearer token',
+  401: 'Missing, unknown, expired or revoked bearer token',
+  403: 'The token lacks the scope this needs (`requiredScope`), or the session is another principal\'s',
   404: 'Not found',
   409: 'Conflict with the current state',
   413: 'Request body too large',
@@ -25,4 +27,7 @@ export function problemResponses<const S extends readonly (keyof typeof descript
 }
 
 
-export const bearerSecurity = [{ bearerAuth: [] as string[] }];
+/** OpenAPI 3.1 lets a bearer requirement list the roles (here: scopes) an operation needs. */
+export function bearerSecurity(scope: Scope) {
+  return [{ bearerAuth: [scope] }];
+}

@@ -67,6 +67,20 @@ export class SessionService {
     return session;
   }
 
+  /**
+   * The session, if `owner` may act on it: callers reach only their own sessions unless they are
+   * admins (owner undefined). Another principal's session is 403, not 404: ids are not secrets.
+   */
+  authorize(id: string, owner: string | undefined): Session {
+    const session = this.get(id);
+    if (owner !== undefined && session.requestedBy !== owner) {
+      throw new AppError('forbidden', `session "${id}" belongs to another principal; that needs the scope "admin"`, {
+        extensions: { requiredScope: 'admin' },
+      });
+    }
+    return session;
+  }
+
   list(options: Parameters<SessionStore['list']>[0]): SessionPage {
     return this.sessions.list(options);
   }

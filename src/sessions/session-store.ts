@@ -82,7 +82,10 @@ export class SessionStore {
     );
     this.getStmt = db.prepare(`SELECT * FROM sessions WHERE id = ?`);
     const list = (where: string) =>
-      db.prepare(`SELECT * FROM sessions WHERE seq < @before ${where} ORDER BY seq DESC LIMIT @limit`);
+      db.prepare(
+        `SELECT * FROM sessions WHERE seq < @before AND (@owner IS NULL OR requested_by = @owner) ${where}
+         ORDER BY seq DESC LIMIT @limit`,
+      );
     this.listStmts = {
       all: list(''),
       active: list(`AND state IN ('creating', 'active')`),
@@ -150,6 +153,8 @@ export class SessionStore {
   list(options: {
     state: 'active' | 'ended' | 'all';
     target?: string | undefined;
+    /** Only this principal's sessions; undefined for everyone's. */
+    owner?: string | undefined;
     beforeSeq: number | null;
     limit: number;
   }): SessionPage {
@@ -157,6 +162,7 @@ export class SessionStore {
     const rows = this.listStmts[key].all({
       before: options.beforeSeq ?? Number.MAX_SAFE_INTEGER,
       limit: options.limit + 1,
+      owner: options.owner ?? null,
       ...(options.target === undefined ? {} : { target: options.target }),
     }) as Row[];
     const more = rows.length > options.limit;

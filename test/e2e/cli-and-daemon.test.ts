@@ -69,6 +69,21 @@ describe('the CLI', () => {
     assert.equal((await cli(['token', 'revoke', 'oncall', '--db', db], cleanEnv())).code, 1);
   });
 
+  it('token create takes scopes and an expiry; unknown scopes are a usage error', async () => {
+    const db = join(dir, 'scoped.db');
+    const created = await cli(['token', 'create', '--db', db, '--name', 'bot', '--scope', 'exec,sessions:read', '--expires', '30d'], cleanEnv());
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stderr, /scopes exec sessions:read, expiring 20\d\d-/);
+    const list = await cli(['token', 'list', '--db', db], cleanEnv());
+    assert.match(list.stdout, /^bot\s+exec,sessions:read\s+\S+\s+20\d\d-\S+\s+-\s+active$/m);
+    const plain = await cli(['token', 'create', '--db', db, '--name', 'person'], cleanEnv());
+    assert.match(plain.stderr, /scopes sessions:read sessions:write exec audit:read;/);
+    const bad = await cli(['token', 'create', '--db', db, '--name', 'x', '--scope', 'root'], cleanEnv());
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown scope root/);
+    assert.equal((await cli(['token', 'create', '--db', db, '--name', 'y', '--expires', 'soon'], cleanEnv())).code, 2);
+  });
+
   it('migrate creates the schema and is idempotent', async () => {
     const db = join(dir, 'migrate.db');
     const first = await cli(['migrate', '--db', db], cleanEnv());

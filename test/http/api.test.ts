@@ -277,3 +277,77 @@ describe('internal errors', () => {
     }
   });
 });
+
+describe('scopes: a matrix generated from the OpenAPI document', () => {
+  it('every /v1 operation: expired token 401, wrong scope 403 naming the scope, right scope passes auth', async () => {
+    const local = startTestDaemon({ podmanSocket: '/nonexistent/podman-debugd-test/podman.sock' });
+    try {
+      const document = buildOpenApiDocument() as { paths: Record<string, Record<string, { security?: Array<{ bearerAuth: string[] }> }>> };
+      const expired = local.ctx.tokens.create('expired', { expiresAt: new Date(Date.now() - 1000) });
+      const tokens = new Map(
+        (['sessions:read', 'sessions:write', 'exec', 'audit:read'] as const).map((scope) => [scope, local.ctx.tokens.create(`only-${scope.replace(':', '-')}`, { scopes: [scope] })]),
+      );
+      let cases = 0;
+      for (const [path, methods] of Object.entries(document.paths)) {
+        if (!path.startsWith('/v1/')) continue;
+        for (const [method, operation] of Object.entries(methods)) {
+          const needed = operation.security?.[0]?.bearerAuth?.[0];
+          assert.ok(needed, `${method} ${path} declares a scope`);
+          const url = path.replace('{id}', '00000000-0000-4000-8000-000000000000');
+          const body = method === 'post' ? { target: 'app', command: ['ps'] } : method === 'patch' ? { ttlSeconds: 60 } : undefined;
+          const call = (token: string) => local.api(method.toUpperCase(), url, { token, body });
+
+          const exp = await call(expired);
+          assert.equal(exp.status, 401, `${method} ${path} with an expired token`);
+          assert.match(exp.body.detail, /expired/);
+          for (const [scope, token] of tokens) {
+            const response = await call(token);
+            if (scope === needed) {
+              assert.ok(![401, 403].includes(response.status), `${method} ${path} with ${scope}: ${response.status} ${JSON.stringify(response.body)}`);
+            } else {
+              assert.equal(response.status, 403, `${method} ${path} with ${scope}`);
+              assert.equal(response.body.requiredScope, needed);
+              assert.match(response.body.detail, new RegExp(`"${needed}"`));
+            }
+            cases++;
+          }
+        }
+      }
+      assert.ok(cases >= 9 * 4, `${cases} cases: 9 operations x 4 scopes`);
+      const denied = local.ctx.db.prepare(`SELECT COUNT(*) AS n FROM audit_events WHERE type = 'auth.denied' AND data LIKE '%missing-scope%'`).get() as { n: number };
+      assert.equal(denied.n, cases / 4 * 3);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('callers see and act on their own sessions only; admin reaches everyone\'s', async () => {
+    const local = startTestDaemon({ podmanSocket: '/nonexistent/podman-debugd-test/podman.sock' });
+    try {
+      const alice = local.ctx.tokens.create('alice');
+      const bob = local.ctx.tokens.create('bob');
+      const admin = local.ctx.tokens.create('root', { scopes: ['admin'] });
+      const now = new Date();
+      const id = '00000000-0000-4000-8000-00000000a11c';
+      local.ctx.sessionStore.insertCreating({
+        id, targetId: 'f'.repeat(64), targetName: 'app', targetImage: 'img', sidecarName: 'debug-app-a11ce0', sidecarImage: 'toolbox',
+        requestedBy: 'alice', reason: null, command: null, ttlSeconds: 60, maxLifetimeSeconds: 60, profile: 'general',
+        createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + 60_000).toISOString(), hardExpiresAt: new Date(now.getTime() + 60_000).toISOString(),
+      });
+      assert.equal((await local.api('GET', `/v1/sessions/${id}`, { token: alice })).status, 200);
+      const forbidden = await local.api('GET', `/v1/sessions/${id}`, { token: bob });
+      assert.equal(forbidden.status, 403);
+      assert.equal(forbidden.body.requiredScope, 'admin');
+      assert.equal((await local.api('DELETE', `/v1/sessions/${id}`, { token: bob })).status, 403);
+      assert.equal((await local.api('POST', `/v1/sessions/${id}/exec`, { token: bob, body: { command: ['ps'] } })).status, 403);
+      assert.equal((await local.api('PATCH', `/v1/sessions/${id}`, { token: bob, body: { ttlSeconds: 30 } })).status, 403);
+      assert.deepEqual((await local.api('GET', '/v1/sessions', { token: bob })).body.items, []);
+      assert.deepEqual((await local.api('GET', '/v1/sessions', { token: alice })).body.items.map((s: any) => s.id), [id]);
+      assert.equal((await local.api('GET', `/v1/sessions/${id}`, { token: admin })).status, 200);
+      assert.deepEqual((await local.api('GET', '/v1/sessions', { token: admin })).body.items.map((s: any) => s.id), [id]);
+      assert.equal(local.ctx.sessionStore.get(id)!.state, 'creating', 'nothing changed');
+    } finally {
+      await local.close();
+    }
+  });
+});

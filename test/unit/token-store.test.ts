@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULT_SCOPES } from '../../src/auth/scopes.js';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type Database } from '../../src/db/database.js';
@@ -33,7 +34,7 @@ test('create returns a pdd_ token with 32 random bytes', (t) => {
 test('only the SHA-256 of the token is stored; the plaintext appears nowhere', (t) => {
   const { db, store } = setup(t);
   const created = new Date('2024-05-01T12:00:00.000Z');
-  const token = store.create('alice', created);
+  const token = store.create('alice', {}, created);
   const secret = token.slice(TOKEN_PREFIX.length);
   const rows = db.prepare(`SELECT * FROM tokens`).all() as Array<Record<string, unknown>>;
   assert.equal(rows.length, 1);
@@ -54,8 +55,8 @@ test('authenticate: a live token gives its name', (t) => {
   const { store } = setup(t);
   const alice = store.create('alice');
   const bob = store.create('bob');
-  assert.deepEqual(store.authenticate(alice), { name: 'alice' });
-  assert.deepEqual(store.authenticate(bob), { name: 'bob' });
+  assert.deepEqual(store.authenticate(alice), { name: 'alice', scopes: new Set(DEFAULT_SCOPES) });
+  assert.deepEqual(store.authenticate(bob), { name: 'bob', scopes: new Set(DEFAULT_SCOPES) });
 });
 
 test('authenticate: unknown tokens are refused as unknown', (t) => {
@@ -74,7 +75,7 @@ test('revoke: the token is refused as revoked; revoking twice or an unknown name
   const when = new Date('2024-05-02T00:00:00.000Z');
   assert.equal(store.revoke('alice', when), true);
   assert.deepEqual(store.authenticate(alice), { refused: 'revoked' });
-  assert.deepEqual(store.authenticate(bob), { name: 'bob' }, 'other tokens unaffected');
+  assert.deepEqual(store.authenticate(bob), { name: 'bob', scopes: new Set(DEFAULT_SCOPES) }, 'other tokens unaffected');
   assert.equal(store.revoke('alice'), false);
   assert.equal(store.revoke('nobody'), false);
   const info = store.list().find((i) => i.name === 'alice');
@@ -93,7 +94,7 @@ test('duplicate name -> TokenNameTakenError, and the first token keeps working',
     },
   );
   assert.equal((db.prepare(`SELECT count(*) AS n FROM tokens`).get() as { n: number }).n, 1);
-  assert.deepEqual(store.authenticate(first), { name: 'alice' });
+  assert.deepEqual(store.authenticate(first), { name: 'alice', scopes: new Set(DEFAULT_SCOPES) });
 });
 
 test('a revoked name still cannot be reused', (t) => {
@@ -125,11 +126,11 @@ test('good names of the allowed shapes are accepted', (t) => {
 
 test('list returns tokens in creation order without secrets', (t) => {
   const { store } = setup(t);
-  store.create('b-first', new Date('2024-01-01T00:00:00.000Z'));
-  store.create('a-second', new Date('2024-01-02T00:00:00.000Z'));
+  store.create('b-first', {}, new Date('2024-01-01T00:00:00.000Z'));
+  store.create('a-second', {}, new Date('2024-01-02T00:00:00.000Z'));
   assert.deepEqual(store.list(), [
-    { name: 'b-first', createdAt: '2024-01-01T00:00:00.000Z', lastUsedAt: null, revokedAt: null },
-    { name: 'a-second', createdAt: '2024-01-02T00:00:00.000Z', lastUsedAt: null, revokedAt: null },
+    { name: 'b-first', scopes: [...DEFAULT_SCOPES], expiresAt: null, createdAt: '2024-01-01T00:00:00.000Z', lastUsedAt: null, revokedAt: null },
+    { name: 'a-second', scopes: [...DEFAULT_SCOPES], expiresAt: null, createdAt: '2024-01-02T00:00:00.000Z', lastUsedAt: null, revokedAt: null },
   ]);
 });
 
@@ -153,4 +154,14 @@ test('refused tokens do not touch last-used', (t) => {
   store.revoke('alice');
   store.authenticate(token, new Date('2024-06-01T10:00:00.000Z'));
   assert.equal(store.list()[0]!.lastUsedAt, null);
+});
+
+test('scopes and expiry: a token carries the scopes it was made with and stops working when it expires', (t) => {
+  const { store } = setup(t);
+  const now = new Date('2026-01-01T00:00:00.000Z');
+  const token = store.create('ops', { scopes: ['exec', 'sessions:read'], expiresAt: new Date('2026-01-02T00:00:00.000Z') }, now);
+  assert.deepEqual(store.authenticate(token, new Date('2026-01-01T12:00:00.000Z')), { name: 'ops', scopes: new Set(['exec', 'sessions:read']) });
+  assert.deepEqual(store.authenticate(token, new Date('2026-01-02T00:00:00.000Z')), { refused: 'expired' });
+  assert.deepEqual(store.list()[0]!.scopes, ['exec', 'sessions:read']);
+  assert.equal(store.list()[0]!.expiresAt, '2026-01-02T00:00:00.000Z');
 });

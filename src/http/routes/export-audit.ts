@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiDeps, App } from '../app-env.js';
+import { guarded } from '../auth.js';
 import { bearerSecurity, problemResponses } from '../responses.js';
 
 const PAGE = 500;
@@ -10,7 +11,7 @@ export const exportAuditRoute = createRoute({
   path: '/v1/audit/export',
   tags: ['audit'],
   summary: 'The whole audit trail as NDJSON, oldest first, with its hash chain',
-  security: bearerSecurity,
+  security: bearerSecurity('audit:read'),
   responses: {
     200: {
       description: 'One AuditEvent per line; verify offline by recomputing the chain',
@@ -21,7 +22,7 @@ export const exportAuditRoute = createRoute({
 });
 
 export function registerExportAudit(app: App, deps: ApiDeps): void {
-  app.openapi(exportAuditRoute, (c) => {
+  app.openapi(guarded(exportAuditRoute, deps), (c) => {
     // Page by seq rather than holding one SQLite cursor open across awaits: a cursor would keep the
     // connection busy for every other request until the client had read everything.
     let after = 0;

@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { ApiDeps, App } from '../app-env.js';
+import { type ApiDeps, type App, ownerFilter } from '../app-env.js';
+import { guarded } from '../auth.js';
 import { bearerSecurity, problemResponses } from '../responses.js';
 import { SessionIdParamSchema, SessionSchema } from '../schemas.js';
 
@@ -9,14 +10,14 @@ export const getSessionRoute = createRoute({
   path: '/v1/sessions/{id}',
   tags: ['sessions'],
   summary: 'One session',
-  security: bearerSecurity,
+  security: bearerSecurity('sessions:read'),
   request: { params: SessionIdParamSchema },
   responses: {
     200: { description: 'The session', content: { 'application/json': { schema: SessionSchema } } },
-    ...problemResponses(400, 401, 404),
+    ...problemResponses(400, 401, 403, 404),
   },
 });
 
 export function registerGetSession(app: App, deps: ApiDeps): void {
-  app.openapi(getSessionRoute, (c) => c.json(deps.sessions.get(c.req.valid('param').id), 200));
+  app.openapi(guarded(getSessionRoute, deps), (c) => c.json(deps.sessions.authorize(c.req.valid('param').id, ownerFilter(c)), 200));
 }

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { ApiDeps, App } from '../app-env.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+import { guarded } from '../auth.js';
 import { bearerSecurity, problemResponses } from '../responses.js';
 import { AuditPageSchema, AuditQuerySchema } from '../schemas.js';
 
@@ -10,7 +11,7 @@ export const listAuditRoute = createRoute({
   path: '/v1/audit',
   tags: ['audit'],
   summary: 'Audit events, oldest first',
-  security: bearerSecurity,
+  security: bearerSecurity('audit:read'),
   request: { query: AuditQuerySchema },
   responses: {
     200: { description: 'A page of audit events', content: { 'application/json': { schema: AuditPageSchema } } },
@@ -19,7 +20,7 @@ export const listAuditRoute = createRoute({
 });
 
 export function registerListAudit(app: App, deps: ApiDeps): void {
-  app.openapi(listAuditRoute, (c) => {
+  app.openapi(guarded(listAuditRoute, deps), (c) => {
     const query = c.req.valid('query');
     const items = deps.audit.list({
       sessionId: query.sessionId,

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { ApiDeps, App } from '../app-env.js';
+import { type ApiDeps, type App, ownerFilter } from '../app-env.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+import { guarded } from '../auth.js';
 import { bearerSecurity, problemResponses } from '../responses.js';
 import { ListSessionsQuerySchema, SessionPageSchema } from '../schemas.js';
 
@@ -10,7 +11,7 @@ export const listSessionsRoute = createRoute({
   path: '/v1/sessions',
   tags: ['sessions'],
   summary: 'List sessions, newest first',
-  security: bearerSecurity,
+  security: bearerSecurity('sessions:read'),
   request: { query: ListSessionsQuerySchema },
   responses: {
     200: { description: 'A page of sessions', content: { 'application/json': { schema: SessionPageSchema } } },
@@ -19,11 +20,12 @@ export const listSessionsRoute = createRoute({
 });
 
 export function registerListSessions(app: App, deps: ApiDeps): void {
-  app.openapi(listSessionsRoute, (c) => {
+  app.openapi(guarded(listSessionsRoute, deps), (c) => {
     const query = c.req.valid('query');
     const page = deps.sessions.list({
       state: query.state,
       target: query.target,
+      owner: ownerFilter(c),
       limit: query.limit,
       beforeSeq: decodeCursor(query.cursor),
     });

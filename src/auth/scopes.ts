@@ -1,0 +1,22 @@
+/** What a token may do. `admin` implies every other scope and reaches other principals' sessions. */
+export const SCOPES = ['sessions:read', 'sessions:write', 'exec', 'audit:read', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Scopes of a token created without --scope: everything but admin. */
+export const DEFAULT_SCOPES: readonly Scope[] = ['sessions:read', 'sessions:write', 'exec', 'audit:read'];
+
+export function isScope(value: string): value is Scope {
+  return (SCOPES as readonly string[]).includes(value);
+}
+
+export function hasScope(granted: ReadonlySet<string>, needed: Scope): boolean {
+  return granted.has(needed) || granted.has('admin');
+}
+
+/** "30d", "12h", "45m", "3600s" -> milliseconds; undefined if it is not such a duration. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d{1,6})([smhd])$/.exec(text);
+  if (!match) return undefined;
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
