@@ -71,14 +71,8 @@ export function migrateCommand(args: string[], io: CliIO): number {
 
 export function tokenCommand(args: string[], io: CliIO): number {
   const [sub, ...rest] = args;
-  if (sub === undefined) {
-    io.stderr(tokenHelp);
-    return 2;
-  }
-  if (sub === '--help' || sub === '-h' || sub === 'help') {
-    io.stdout(tokenHelp);
-    return 0;
-  }
+  const helped = subcommandHelp(sub, tokenHelp, io);
+  if (helped !== undefined) return helped;
   const { values, positionals } = parseFlags(
     rest,
     { ...dbFlag, name: { type: 'string' }, scope: { type: 'string', multiple: true }, expires: { type: 'string' } },
@@ -175,6 +169,19 @@ export function tokenCommand(args: string[], io: CliIO): number {
   }
 }
 
+/** No subcommand: help on stderr, exit 2. `help`/`--help`: help on stdout, exit 0. Else undefined. */
+function subcommandHelp(sub: string | undefined, help: string, io: CliIO): number | undefined {
+  if (sub === undefined) {
+    io.stderr(help);
+    return 2;
+  }
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
+    io.stdout(help);
+    return 0;
+  }
+  return undefined;
+}
+
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
@@ -183,14 +190,8 @@ function table(header: string[], rows: string[][]): string {
 
 export function auditCommand(args: string[], io: CliIO): number {
   const [sub, ...rest] = args;
-  if (sub === undefined) {
-    io.stderr(auditHelp);
-    return 2;
-  }
-  if (sub === '--help' || sub === '-h' || sub === 'help') {
-    io.stdout(auditHelp);
-    return 0;
-  }
+  const helped = subcommandHelp(sub, auditHelp, io);
+  if (helped !== undefined) return helped;
   if (sub !== 'verify') throw new UsageError(`unknown audit command "${sub}"`);
   const { values, positionals } = parseFlags(rest, dbFlag);
   if (values.help) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildOpenApiDocument } from '../../src/http/openapi-document.js';
 import { packageRoot } from '../../src/package-root.js';
-import { type TestDaemon, startTestDaemon } from '../support/test-daemon.js';
+import { type TestDaemon, creatingSessionRow, startTestDaemon } from '../support/test-daemon.js';
 
 let daemon: TestDaemon;
 
@@ -193,23 +193,9 @@ describe('pagination', () => {
     const local = startTestDaemon({ podmanSocket: '/nonexistent/podman-debugd-test/podman.sock' });
     try {
       for (let i = 0; i < 5; i++) {
-        local.ctx.sessionStore.insertCreating({
-          id: `00000000-0000-4000-8000-00000000000${i}`,
-          targetId: 'f'.repeat(64),
-          targetName: 'app',
-          targetImage: 'img',
-          sidecarName: `debug-app-00000${i}`,
-          sidecarImage: 'toolbox',
-          requestedBy: 'tester',
-          reason: null,
-          command: null,
-          ttlSeconds: 60,
-          maxLifetimeSeconds: 60,
-          profile: 'general',
-          createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
-          expiresAt: new Date(Date.UTC(2026, 0, 1, 1, i)).toISOString(),
-          hardExpiresAt: new Date(Date.UTC(2026, 0, 1, 1, i)).toISOString(),
-        });
+        local.ctx.sessionStore.insertCreating(
+          creatingSessionRow({ id: `00000000-0000-4000-8000-00000000000${i}` }, new Date(Date.UTC(2026, 0, 1, 0, i))),
+        );
         local.ctx.audit.append({ type: 'session.creating', actor: 'tester', sessionId: `00000000-0000-4000-8000-00000000000${i}`, data: { i } });
       }
       const seen: string[] = [];
@@ -327,13 +313,8 @@ describe('scopes: a matrix generated from the OpenAPI document', () => {
       const alice = local.ctx.tokens.create('alice');
       const bob = local.ctx.tokens.create('bob');
       const admin = local.ctx.tokens.create('root', { scopes: ['admin'] });
-      const now = new Date();
       const id = '00000000-0000-4000-8000-00000000a11c';
-      local.ctx.sessionStore.insertCreating({
-        id, targetId: 'f'.repeat(64), targetName: 'app', targetImage: 'img', sidecarName: 'debug-app-a11ce0', sidecarImage: 'toolbox',
-        requestedBy: 'alice', reason: null, command: null, ttlSeconds: 60, maxLifetimeSeconds: 60, profile: 'general',
-        createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + 60_000).toISOString(), hardExpiresAt: new Date(now.getTime() + 60_000).toISOString(),
-      });
+      local.ctx.sessionStore.insertCreating(creatingSessionRow({ id, requestedBy: 'alice' }));
       assert.equal((await local.api('GET', `/v1/sessions/${id}`, { token: alice })).status, 200);
       const forbidden = await local.api('GET', `/v1/sessions/${id}`, { token: bob });
       assert.equal(forbidden.status, 403);

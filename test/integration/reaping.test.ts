@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LABEL_MANAGED, LABEL_SESSION, LABEL_TARGET } from '../../src/sessions/session.js';
 import { type PodmanHarness, TOOLBOX_IMAGE, startPodmanHarness } from '../support/podman-harness.js';
-import { type TestDaemon, startTestDaemon } from '../support/test-daemon.js';
+import { type TestDaemon, creatingSessionRow, startTestDaemon } from '../support/test-daemon.js';
 
 let podman: PodmanHarness;
 let daemon: TestDaemon;
@@ -154,13 +154,9 @@ describe('reconciliation', () => {
     const lost = await createSession({ target: 'rec' });
     // A session a crash left in `creating`, with its sidecar already made.
     const abandonedId = '0abandon-0000-4000-8000-000000000000';
-    const now = new Date();
-    daemon.ctx.sessionStore.insertCreating({
-      id: abandonedId, targetId, targetName: 'rec', targetImage: 'x', sidecarName: 'debug-rec-abandoned',
-      sidecarImage: TOOLBOX_IMAGE, requestedBy: 'tester', reason: null, command: null, ttlSeconds: 60, maxLifetimeSeconds: 60, profile: 'general',
-      createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + 60_000).toISOString(),
-      hardExpiresAt: new Date(now.getTime() + 60_000).toISOString(),
-    });
+    daemon.ctx.sessionStore.insertCreating(
+      creatingSessionRow({ id: abandonedId, targetId, targetName: 'rec', sidecarName: 'debug-rec-abandoned', sidecarImage: TOOLBOX_IMAGE }),
+    );
     const abandoned = await podman.podman(
       'run', '-d', '--name', 'debug-rec-abandoned', '--label', `${LABEL_MANAGED}=true`, '--label', `${LABEL_SESSION}=${abandonedId}`,
       '--pid', 'container:rec', TOOLBOX_IMAGE, 'sleep', '600',

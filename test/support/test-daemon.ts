@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { type Config, type ConfigFlags, loadConfig } from '../../src/config/config.js';
 import { type AppContext, createContext } from '../../src/context.js';
+import type { NewSession } from '../../src/sessions/session-store.js';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -68,5 +69,30 @@ export function startTestDaemon(options: { podmanSocket: string; flags?: ConfigF
       ctx.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A `creating` session row as the daemon writes it before calling Podman, for tests that need
+ * sessions without making sidecars (pagination, ownership, crash leftovers). Override what matters.
+ */
+export function creatingSessionRow(overrides: Partial<NewSession> & { id: string }, createdAt = new Date()): NewSession {
+  const lease = new Date(createdAt.getTime() + 60_000).toISOString();
+  return {
+    targetId: 'f'.repeat(64),
+    targetName: 'app',
+    targetImage: 'img',
+    sidecarName: `debug-app-${overrides.id.slice(-6)}`,
+    sidecarImage: 'toolbox',
+    requestedBy: 'tester',
+    reason: null,
+    command: null,
+    ttlSeconds: 60,
+    maxLifetimeSeconds: 60,
+    profile: 'general',
+    createdAt: createdAt.toISOString(),
+    expiresAt: lease,
+    hardExpiresAt: lease,
+    ...overrides,
   };
 }
