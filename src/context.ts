@@ -10,6 +10,8 @@ import { createApp } from './http/app.js';
 import type { App, ReadinessReport } from './http/app-env.js';
 import type { Logger } from './log/logger.js';
 import { PodmanClient } from './podman/client.js';
+import type { LoadResult } from './policy/load-policy.js';
+import { PolicyHolder } from './policy/policy-holder.js';
 import { packageRoot } from './package-root.js';
 import { EventReactor } from './sessions/event-reactor.js';
 import { LeaseKeeper } from './sessions/lease-keeper.js';
@@ -27,12 +29,15 @@ export interface AppContext {
   readonly tokens: TokenStore;
   readonly sessionStore: SessionStore;
   readonly sessions: SessionService;
+  readonly policy: PolicyHolder;
   readonly containers: ContainerCatalog;
   readonly reconciler: Reconciler;
   /** Lease expiry, Podman events, reconciliation: started by `serve`, not by tests that do not want it. */
   readonly background: Background;
   readonly app: App;
   readiness(): Promise<ReadinessReport>;
+  /** Re-reads the policy file (SIGHUP); an invalid file leaves the old policy in force. Audited. */
+  reloadPolicy(): LoadResult;
   /** Closes what the context opened: Podman connections, then the database. */
   close(): void;
 }
@@ -51,12 +56,32 @@ export function openMigratedDatabase(path: string): { db: Database; migration: M
 
 /** The one place that wires the daemon's parts together. */
 export function createContext(config: Config, log: Logger, podmanSocketPath = config.podmanSocket.path): AppContext {
+  // The policy first: an invalid policy stops the daemon before anything is opened.
+  const policy = new PolicyHolder(config.policyFile, config.defaultImage);
   const { db, migration } = openMigratedDatabase(config.dbPath);
   const podman = new PodmanClient({ socketPath: podmanSocketPath, timeoutMs: config.podmanTimeoutMs });
   const audit = new AuditStore(db);
   const tokens = new TokenStore(db);
   const sessionStore = new SessionStore(db);
-  const sessions = new SessionService(db, sessionStore, audit, podman, config, log.child({ component: 'sessions' }));
+  const sessions = new SessionService(db, sessionStore, audit, podman, config, policy, log.child({ component: 'sessions' }));
+  const policyLog = log.child({ component: 'policy' });
+  const describePolicy = () => {
+    const p = policy.current();
+    return { source: p.source, sha256: p.sha256, rules: p.rules.map((r) => r.name), maxConcurrentSessions: p.maxConcurrentSessions };
+  };
+  audit.append({ type: 'policy.loaded', actor: null, data: { ...describePolicy(), trigger: 'start' } });
+  policyLog.info(describePolicy(), 'policy in force');
+  function reloadPolicy(): LoadResult {
+    const result = policy.reload();
+    if (result.policy) {
+      audit.append({ type: 'policy.loaded', actor: null, data: { ...describePolicy(), trigger: 'reload' } });
+      policyLog.info(describePolicy(), 'policy reloaded');
+    } else {
+      audit.append({ type: 'policy.reload-rejected', actor: null, data: { source: config.policyFile, problems: result.problems, kept: describePolicy() } });
+      policyLog.error({ problems: result.problems, kept: describePolicy() }, 'policy reload rejected; the previous policy stays in force');
+    }
+    return result;
+  }
   const containers = new ContainerCatalog(podman, sessionStore);
   const reconciler = new Reconciler(podman, sessionStore, sessions, log.child({ component: 'reconciler' }));
   const background = new Background(
@@ -96,6 +121,12 @@ export function createContext(config: Config, log: Logger, podmanSocketPath = co
     readiness,
     log: log.child({ component: 'http' }),
     bodyLimitBytes: config.bodyLimitBytes,
+    commandLimits: {
+      maxCommandArgs: config.maxCommandArgs,
+      maxCommandBytes: config.maxCommandBytes,
+      maxStdinBytes: config.maxStdinBytes,
+    },
+    rateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
   });
 
   return {
@@ -108,11 +139,13 @@ export function createContext(config: Config, log: Logger, podmanSocketPath = co
     tokens,
     sessionStore,
     sessions,
+    policy,
     containers,
     reconciler,
     background,
     app,
     readiness,
+    reloadPolicy,
     close() {
       podman.close();
       db.close();

@@ -41,7 +41,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<RunningD
 
   let server: HttpServer;
   try {
-    server = await listen(context.app, config.listen);
+    server = await listen(context.app, config.listen, {
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+    });
   } catch (err) {
     await context.background.stop();
     context.close();

@@ -14,6 +14,7 @@ export const errorCodes = [
   'conflict',
   'payload_too_large',
   'unsupported_media_type',
+  'rate_limited',
   'image_pull_failed',
   'podman_error',
   'podman_unavailable',

@@ -9,6 +9,10 @@ export type AuditEventType =
   | 'session.extended'
   | 'exec.completed'
   | 'auth.denied'
+  | 'rate.limited'
+  | 'policy.denied'
+  | 'policy.loaded'
+  | 'policy.reload-rejected'
   | 'token.created'
   | 'token.revoked';
 

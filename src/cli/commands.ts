@@ -10,7 +10,7 @@ import { type CliIO, UsageError, parseFlags } from './usage.js';
 
 const dbFlag = { db: { type: 'string' } } as const;
 
-function configFrom(io: CliIO, flags: Parameters<typeof loadConfig>[0]['flags']) {
+export function configFrom(io: CliIO, flags: Parameters<typeof loadConfig>[0]['flags']) {
   try {
     return loadConfig({ flags, env: io.env, cwd: io.cwd, uid: io.uid });
   } catch (err) {
@@ -24,6 +24,7 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     listen: { type: 'string' },
     'podman-socket': { type: 'string' },
     'default-image': { type: 'string' },
+    policy: { type: 'string' },
     ...dbFlag,
   });
   if (values.help) {
@@ -35,9 +36,16 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     podmanSocket: values['podman-socket'],
     db: values.db,
     defaultImage: values['default-image'],
+    policy: values.policy,
   });
   const log = createLogger(config.logLevel);
   const daemon = await startDaemon(config, log);
+  // SIGHUP re-reads the policy file; the outcome (kept or replaced) is logged and audited.
+  const onHangup = () => {
+    log.info({ signal: 'SIGHUP' }, 'signal received: reloading the policy');
+    daemon.context.reloadPolicy();
+  };
+  process.on('SIGHUP', onHangup);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       log.info({ signal }, 'signal received');
@@ -48,6 +56,7 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+  process.off('SIGHUP', onHangup);
   await daemon.stop();
   return 0;
 }
@@ -170,7 +179,7 @@ export function tokenCommand(args: string[], io: CliIO): number {
 }
 
 /** No subcommand: help on stderr, exit 2. `help`/`--help`: help on stdout, exit 0. Else undefined. */
-function subcommandHelp(sub: string | undefined, help: string, io: CliIO): number | undefined {
+export function subcommandHelp(sub: string | undefined, help: string, io: CliIO): number | undefined {
   if (sub === undefined) {
     io.stderr(help);
     return 2;
@@ -182,7 +191,7 @@ function subcommandHelp(sub: string | undefined, help: string, io: CliIO): numbe
   return undefined;
 }
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';

@@ -11,6 +11,7 @@ Commands:
   token list         list API tokens
   token revoke NAME  revoke an API token
   audit verify       check the audit trail's hash chain
+  policy check FILE  validate a policy file and summarise its rules
 
 Run 'podman-debugd <command> --help' for a command's options.
 Exit codes: 0 success, 1 failure, 2 usage or configuration error.
@@ -29,6 +30,8 @@ Options:
                                    or $STATE_DIRECTORY/podman-debugd.db under systemd)
   --default-image REF              toolbox image for sessions that name none
                                    (${envNames.defaultImage}; default docker.io/library/busybox:latest)
+  --policy PATH                    who may debug what: a YAML or JSON policy file, re-read on SIGHUP
+                                   (${envNames.policyFile}; default: the built-in policy, see README)
   -h, --help                       show this help
 
 If no Podman socket answers and podman is installed, serve starts 'podman system service' on a
@@ -47,6 +50,13 @@ export const tokenHelp = `Usage:
                                      --scope or separate with commas); default: all but admin
   podman-debugd token list [--db PATH]                 list tokens (never the tokens themselves)
   podman-debugd token revoke NAME [--db PATH]          revoke a token; it stops working at once
+`;
+
+export const policyHelp = `Usage:
+  podman-debugd policy check FILE [--default-image REF]
+      validate a policy file (YAML or JSON) as 'serve --policy FILE' would: exit 0 and summarise
+      its rules, or exit 1 listing every problem. The file's "default" image means --default-image
+      (or ${envNames.defaultImage}).
 `;
 
 export const auditHelp = `Usage:

@@ -1,5 +1,7 @@
 import { SchemaTooNewError } from '../db/migrations.js';
+import { PolicyError } from '../policy/policy-holder.js';
 import { auditCommand, migrateCommand, serveCommand, tokenCommand } from './commands.js';
+import { policyCommand } from './policy-command.js';
 import { mainHelp } from './help.js';
 import { type CliIO, UsageError } from './usage.js';
 
@@ -24,13 +26,19 @@ export async function runCli(io: CliIO): Promise<number> {
         return tokenCommand(args, io);
       case 'audit':
         return auditCommand(args, io);
+      case 'policy':
+        return policyCommand(args, io);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      const known = ['serve', 'migrate', 'token', 'audit'].includes(command ?? '');
+      const known = ['serve', 'migrate', 'token', 'audit', 'policy'].includes(command ?? '');
       io.stderr(`podman-debugd: ${err.message}\nRun 'podman-debugd ${known ? `${command} ` : ''}--help' for usage.\n`);
+      return 2;
+    }
+    if (err instanceof PolicyError) {
+      io.stderr(`podman-debugd: ${err.message}\n`);
       return 2;
     }
     if (err instanceof SchemaTooNewError) {

@@ -3,6 +3,8 @@ import type { Context } from 'hono';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { TokenStore } from '../auth/token-store.js';
 import type { ContainerCatalog } from '../containers/container-catalog.js';
+import type { CommandLimits } from './command-limits.js';
+import type { RateLimitSettings } from './rate-limit.js';
 import type { Logger } from '../log/logger.js';
 import type { Actor } from '../sessions/session.js';
 import type { SessionService } from '../sessions/session-service.js';
@@ -32,6 +34,10 @@ export interface ApiDeps {
   readiness: () => Promise<ReadinessReport>;
   log: Logger;
   bodyLimitBytes: number;
+  /** Caps on a command's arguments and stdin (checked after validation). */
+  commandLimits: CommandLimits;
+  /** Per-principal token bucket on /v1; perSecond 0: off. */
+  rateLimit: RateLimitSettings;
 }
 
 /** The authenticated caller of a /v1 request, for the audit trail. */

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../errors.js';
+import { mentionsToken, redactTokens } from '../log/redact.js';
 import type { ApiDeps, App, AppEnv } from './app-env.js';
 import { requireToken } from './auth.js';
 import { problemResponse, toAppError } from './problem.js';
+import { rateLimit } from './rate-limit.js';
 import { registerCreateSession } from './routes/create-session.js';
 import { registerEndSession } from './routes/end-session.js';
 import { registerExecInSession } from './routes/exec-in-session.js';
@@ -37,7 +39,8 @@ export function createApp(deps: ApiDeps): App {
 
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    // A client's id is kept only if it is sane and no token (it is logged, audited and echoed).
+    const requestId = incoming && REQUEST_ID.test(incoming) && !mentionsToken(incoming) ? incoming : randomUUID();
     c.set('requestId', requestId);
     const started = performance.now();
     await next();
@@ -48,7 +51,7 @@ export function createApp(deps: ApiDeps): App {
         principal: c.get('principal') ?? null,
         method: c.req.method,
         route: c.req.routePath,
-        path: c.req.path,
+        path: redactTokens(c.req.path),
         status: c.res.status,
         durationMs: Math.round((performance.now() - started) * 10) / 10,
       },
@@ -60,12 +63,20 @@ export function createApp(deps: ApiDeps): App {
     '/v1/*',
     bodyLimit({
       maxSize: deps.bodyLimitBytes,
-      onError: () => {
-        throw new AppError('payload_too_large', `request body exceeds ${deps.bodyLimitBytes} bytes`);
+      onError: (c) => {
+        // The body stays unread, and @hono/node-server then closes the socket (after a short drain),
+        // so say so: a keep-alive client (a proxy) would otherwise send its next request down it.
+        const response = problemResponse(
+          new AppError('payload_too_large', `request body exceeds ${deps.bodyLimitBytes} bytes`),
+          c.get('requestId'),
+        );
+        response.headers.set('connection', 'close');
+        return response;
       },
     }),
   );
   app.use('/v1/*', requireToken(deps));
+  app.use('/v1/*', rateLimit(deps, deps.rateLimit));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -109,8 +120,11 @@ export function openApiDocument(app: App) {
       description:
         'Debug sidecars for shell-less Podman containers. A session runs a toolbox container in the ' +
         'target\'s PID and network namespaces; commands run in it without a shell; everything is audited.',
-      license: { name: 'Apache-2.0' },
+      license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
     },
+    // The listen address is configurable (--listen, default 127.0.0.1:7070, or a unix socket), so the
+    // only true server URL is relative: the daemon that served this document (at /openapi.json).
+    servers: [{ url: '/', description: 'The daemon that serves this document' }],
     tags: [
       { name: 'sessions', description: 'Debug sessions and commands in them' },
       { name: 'containers', description: 'Containers on this host' },

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { type Scope, hasScope, isScope } from '../auth/scopes.js';
 import { AppError } from '../errors.js';
+import { redactTokens } from '../log/redact.js';
 import type { ApiDeps, AppEnv } from './app-env.js';
 
 const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/=-]{1,512})$/;
@@ -16,7 +17,7 @@ export function requireToken(deps: Pick<ApiDeps, 'tokens' | 'audit' | 'log'>): M
         type: 'auth.denied',
         actor: null,
         requestId: c.get('requestId'),
-        data: { reason: outcome.refused, method: c.req.method, path: c.req.path },
+        data: { reason: outcome.refused, method: c.req.method, path: redactTokens(c.req.path) },
       });
       const detail =
         outcome.refused === 'missing'
@@ -42,7 +43,7 @@ export function requireScope(scope: Scope, deps: Pick<ApiDeps, 'audit'>): Middle
         type: 'auth.denied',
         actor: c.get('principal'),
         requestId: c.get('requestId'),
-        data: { reason: 'missing-scope', scope, method: c.req.method, path: c.req.path },
+        data: { reason: 'missing-scope', scope, method: c.req.method, path: redactTokens(c.req.path) },
       });
       throw new AppError('forbidden', `this token lacks the scope "${scope}"`, { extensions: { requiredScope: scope } });
     }

@@ -15,6 +15,7 @@ const statusOf: Record<ErrorCode, { status: ContentfulStatusCode; title: string 
   conflict: { status: 409, title: 'Conflict' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  rate_limited: { status: 429, title: 'Too many requests' },
   image_pull_failed: { status: 502, title: 'Image pull failed' },
   podman_error: { status: 502, title: 'Podman refused the request' },
   podman_unavailable: { status: 503, title: 'Podman is unavailable' },

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { COMMAND_LIMIT_DEFAULTS, MAX_COMMAND_ARGS_CEILING, MAX_STDIN_BYTES_CEILING } from '../config/config.js';
 import { DEFAULT_PROFILE, PROFILES, PROFILE_DESCRIPTIONS } from '../sessions/profiles.js';
 
 // Names and ids as Podman accepts them; anything else is refused before it reaches Podman.
@@ -17,7 +18,12 @@ const argvItem = z
   .min(1)
   .max(4096)
   .refine((s) => !s.includes('\0'), 'must not contain NUL');
-const argv = z.array(argvItem).min(1).max(64);
+// Only the hard ceilings here: the configured caps (PODMAN_DEBUGD_MAX_COMMAND_ARGS, _MAX_COMMAND_BYTES,
+// _MAX_STDIN_BYTES) are checked right after validation (http/command-limits.ts).
+const argv = z.array(argvItem).min(1).max(MAX_COMMAND_ARGS_CEILING);
+const argvLimits =
+  `by default at most ${COMMAND_LIMIT_DEFAULTS.maxCommandArgs} arguments of ${COMMAND_LIMIT_DEFAULTS.maxCommandBytes} bytes ` +
+  '(UTF-8) in all (PODMAN_DEBUGD_MAX_COMMAND_ARGS, PODMAN_DEBUGD_MAX_COMMAND_BYTES)';
 
 export const ProblemSchema = z
   .object({
@@ -69,7 +75,7 @@ export const CreateSessionSchema = z
       .optional()
       .openapi({ description: `Powers of the sidecar (default ${DEFAULT_PROFILE}): ${PROFILES.map((p) => `${p}: ${PROFILE_DESCRIPTIONS[p]}`).join('; ')}` }),
     reason: z.string().max(1000).optional().openapi({ description: 'Why, for the audit trail' }),
-    command: argv.optional().openapi({ description: 'Sidecar command instead of the keepalive sleep' }),
+    command: argv.optional().openapi({ description: `Sidecar command instead of the keepalive sleep; ${argvLimits}` }),
   })
   .strict()
   .openapi('CreateSession');
@@ -101,9 +107,13 @@ export const SessionPageSchema = z
 
 export const ExecRequestSchema = z
   .object({
-    command: argv.openapi({ description: 'argv; run without a shell', example: ['ps'] }),
+    command: argv.openapi({ description: `argv; run without a shell; ${argvLimits}`, example: ['ps'] }),
     timeoutSeconds: z.number().int().min(1).max(300).default(30),
-    stdin: z.string().max(1024 * 1024).optional().openapi({ description: 'Written to the command\'s stdin, then closed' }),
+    stdin: z
+      .string()
+      .max(MAX_STDIN_BYTES_CEILING)
+      .optional()
+      .openapi({ description: `Written to the command's stdin, then closed; by default at most ${COMMAND_LIMIT_DEFAULTS.maxStdinBytes} bytes (UTF-8) (PODMAN_DEBUGD_MAX_STDIN_BYTES)` }),
   })
   .strict()
   .openapi('ExecRequest');

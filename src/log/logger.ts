@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { REDACTED, redactTokens } from './redact.js';
 
 export type { Logger };
 
@@ -11,6 +12,15 @@ export const redactPaths = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',
+  'headers.cookie',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'stdin',
+  '*.stdin',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
@@ -18,7 +28,10 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     {
       name: 'podman-debugd',
       level,
-      redact: { paths: redactPaths, censor: '[redacted]' },
+      redact: { paths: redactPaths, censor: REDACTED },
+      // Last line of defence: whatever a message or an error carries, nothing shaped like an API
+      // token reaches the log (the serialized line is scrubbed just before it is written).
+      hooks: { streamWrite: redactTokens },
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },

@@ -176,6 +176,10 @@ export class PodmanClient {
         }
         socket.setTimeout(0);
         if (head.length > 0) socket.unshift(head);
+        // A command that exits, or never starts, before reading all its stdin has Podman close the
+        // connection under this write (EPIPE, ECONNRESET), possibly before the caller listens: an
+        // unhandled 'error' would crash the daemon. runExec reads that error as the output's end.
+        socket.on('error', () => undefined);
         socket.end(stdin ?? Buffer.alloc(0));
         resolve(socket);
       });

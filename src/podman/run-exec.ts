@@ -47,8 +47,11 @@ export async function runExec(podman: PodmanClient, input: RunExecInput): Promis
   try {
     await pipeline(source, new FrameDemuxer(), sink, { signal: timeout });
   } catch (err) {
-    if (!timeout.aborted) throw err;
-    timedOut = true;
+    // With stdin, Podman closing the connection while we still write it means the command is gone
+    // (it exited, or never started): what arrived and the exit code are the result.
+    const stdinCutOff = input.stdin !== undefined && ['EPIPE', 'ECONNRESET'].includes((err as NodeJS.ErrnoException).code ?? '');
+    if (!timeout.aborted && !stdinCutOff) throw err;
+    timedOut = timeout.aborted;
   } finally {
     source.destroy();
   }

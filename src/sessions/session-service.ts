@@ -6,6 +6,8 @@ import type { Logger } from '../log/logger.js';
 import type { PodmanClient } from '../podman/client.js';
 import { PodmanApiError } from '../podman/errors.js';
 import { runExec } from '../podman/run-exec.js';
+import { type Decision, type SessionRequest, decide } from '../policy/decide.js';
+import type { PolicyHolder } from '../policy/policy-holder.js';
 import { DEFAULT_PROFILE, type Profile } from './profiles.js';
 import { type Actor, type EndReason, LABEL_MANAGED, LIVE_STATES, type Session } from './session.js';
 import type { SessionPage, SessionStore } from './session-store.js';
@@ -58,6 +60,7 @@ export class SessionService {
     private readonly audit: AuditStore,
     private readonly podman: PodmanClient,
     private readonly options: SessionServiceOptions,
+    private readonly policy: PolicyHolder,
     private readonly log: Logger,
   ) {}
 
@@ -91,18 +94,28 @@ export class SessionService {
   }
 
   async create(input: CreateSessionInput, actor: Actor): Promise<Session> {
-    const ttlSeconds = input.ttlSeconds ?? this.options.defaultTtlSeconds;
-    const maxLifetimeSeconds = input.maxLifetimeSeconds ?? ttlSeconds;
     const cap = this.options.maxLifetimeSeconds;
     const issues = [];
-    if (ttlSeconds > cap) issues.push({ field: 'ttlSeconds', message: `must be <= ${cap}` });
-    if (maxLifetimeSeconds > cap) issues.push({ field: 'maxLifetimeSeconds', message: `must be <= ${cap}` });
-    if (maxLifetimeSeconds < ttlSeconds) issues.push({ field: 'maxLifetimeSeconds', message: 'must be >= ttlSeconds' });
+    if (input.ttlSeconds !== undefined && input.ttlSeconds > cap) issues.push({ field: 'ttlSeconds', message: `must be <= ${cap}` });
+    if (input.maxLifetimeSeconds !== undefined && input.maxLifetimeSeconds > cap) issues.push({ field: 'maxLifetimeSeconds', message: `must be <= ${cap}` });
+    const requestedTtl = input.ttlSeconds ?? this.options.defaultTtlSeconds;
+    if (input.maxLifetimeSeconds !== undefined && input.maxLifetimeSeconds < requestedTtl) {
+      issues.push({ field: 'maxLifetimeSeconds', message: 'must be >= ttlSeconds' });
+    }
     if (issues.length > 0) {
       throw new AppError('bad_request', `invalid request: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, { issues });
     }
     const image = input.image ?? this.options.defaultImage;
     const profile = input.profile ?? DEFAULT_PROFILE;
+    const policy = this.policy.current();
+    // A caller no rule applies to learns nothing about the host's containers, not even which exist.
+    if (!policy.rules.some((rule) => rule.appliesTo(actor.principal))) {
+      this.refuse(
+        { allowed: false, rule: null, reason: 'no-rule', detail: `no policy rule applies to principal "${actor.principal}" (policy: ${policy.source})` },
+        actor,
+        { target: input.target, image, profile },
+      );
+    }
     const target = await this.podman.inspectContainer(input.target);
     if (!target) throw new AppError('target_not_found', `no container named or with id "${input.target}"`);
     if (target.Config.Labels?.[LABEL_MANAGED] === 'true') {
@@ -115,14 +128,32 @@ export class SessionService {
         extensions: { targetState: status },
       });
     }
+    const request: SessionRequest = {
+      principal: actor.principal,
+      target: { name: target.Name, labels: target.Config.Labels ?? {} },
+      image,
+      profile,
+      ttlSeconds: input.ttlSeconds,
+      maxLifetimeSeconds: input.maxLifetimeSeconds,
+      reason: input.reason,
+    };
 
     const now = new Date();
     const id = randomUUID();
     const name = sidecarName(target.Name);
     this.creating.add(id);
     try {
-      // Intent first: a crash from here on leaves a `creating` row that reconciliation completes.
-      this.inTransaction(() => {
+      // The policy's caps are counted and the intent recorded in one transaction, so concurrent
+      // creates cannot both take the last slot. A crash from here on leaves a `creating` row that
+      // reconciliation completes.
+      const decision = this.inTransaction((): Decision => {
+        const verdict = decide(this.policy.current(), request, this.sessions.liveUsage(actor.principal), { ttlSeconds: this.options.defaultTtlSeconds });
+        if (!verdict.allowed) {
+          this.audit.append(denialEvent(verdict, actor, { target: { id: target.Id, name: target.Name }, image, profile }));
+          return verdict;
+        }
+        const ttlSeconds = verdict.ttlSeconds;
+        const maxLifetimeSeconds = verdict.maxLifetimeSeconds ?? ttlSeconds;
         this.sessions.insertCreating({
           id,
           targetId: target.Id,
@@ -150,9 +181,13 @@ export class SessionService {
             maxLifetimeSeconds,
             reason: input.reason ?? null,
             command: input.command ?? null,
+            policyRule: verdict.rule,
           }),
         );
+        return verdict;
       });
+      if (!decision.allowed) this.refuse(decision, actor, null);
+      const maxLifetimeSeconds = decision.maxLifetimeSeconds ?? decision.ttlSeconds;
 
       let sidecarId: string | null = null;
       try {
@@ -335,9 +370,25 @@ export class SessionService {
     this.log.warn({ err, sessionId: id }, 'session creation failed');
   }
 
-  private inTransaction(fn: () => void): void {
-    this.db.transaction(fn).immediate();
+  private inTransaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
   }
+
+  /** Throws the 403 for a policy refusal, auditing it first unless that is already done (`audited` null). */
+  private refuse(decision: Extract<Decision, { allowed: false }>, actor: Actor, audited: Record<string, unknown> | null): never {
+    if (audited !== null) this.audit.append(denialEvent(decision, actor, audited));
+    this.log.info({ principal: actor.principal, rule: decision.rule, reason: decision.reason }, 'policy refused a session');
+    throw new AppError('forbidden', decision.detail, { extensions: { policyRule: decision.rule, policyReason: decision.reason } });
+  }
+}
+
+function denialEvent(decision: Extract<Decision, { allowed: false }>, actor: Actor, request: Record<string, unknown>): AuditEventInput {
+  return {
+    type: 'policy.denied',
+    actor: actor.principal,
+    requestId: actor.requestId,
+    data: { rule: decision.rule, reason: decision.reason, detail: decision.detail, ...request },
+  };
 }
 
 function event(type: AuditEventInput['type'], actor: Actor, sessionId: string, data: Record<string, unknown>): AuditEventInput {

@@ -57,6 +57,7 @@ export class SessionStore {
   private readonly getStmt;
   private readonly listStmts;
   private readonly activeCountsStmt;
+  private readonly liveUsageStmt;
   private readonly insertExecStmt;
   private readonly extendStmt;
   private readonly expiredStmt;
@@ -96,6 +97,9 @@ export class SessionStore {
     };
     this.activeCountsStmt = db.prepare(
       `SELECT target_id, COUNT(*) AS n FROM sessions WHERE state IN ('creating', 'active') GROUP BY target_id`,
+    );
+    this.liveUsageStmt = db.prepare(
+      `SELECT COUNT(*) AS total, COALESCE(SUM(requested_by = ?), 0) AS mine FROM sessions WHERE state IN ('creating', 'active')`,
     );
     this.extendStmt = db.prepare(
       `UPDATE sessions SET expires_at = ?, ttl_seconds = ? WHERE id = ? AND state = 'active' AND ? <= hard_expires_at`,
@@ -173,6 +177,12 @@ export class SessionStore {
   activeCountsByTarget(): Map<string, number> {
     const rows = this.activeCountsStmt.all() as { target_id: string; n: number }[];
     return new Map(rows.map((r) => [r.target_id, r.n]));
+  }
+
+  /** Live (creating or active) sessions: in total and of one principal. For the policy's caps. */
+  liveUsage(principal: string): { total: number; byPrincipal: number } {
+    const row = this.liveUsageStmt.get(principal) as { total: number; mine: number };
+    return { total: row.total, byPrincipal: row.mine };
   }
 
   insertExecRun(run: {

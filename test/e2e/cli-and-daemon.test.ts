@@ -218,3 +218,57 @@ describe('serve without a running Podman socket', () => {
     }
   });
 });
+
+describe('the policy file', () => {
+  it('policy check validates the shipped example and lists every problem of a bad file', async () => {
+    const good = await cli(['policy', 'check', join(packageRoot(), 'examples', 'policy.yaml')], cleanEnv());
+    assert.equal(good.code, 0, good.stderr);
+    assert.match(good.stdout, /valid; 4 rule\(s\)/);
+    const bad = join(dir, 'bad-policy.yaml');
+    writeFileSync(bad, 'version: 1\nrules:\n  - name: a\n    principals: ["[x"]\n    profiles: [root]\n    groups: [missing]\n');
+    const result = await cli(['policy', 'check', bad], cleanEnv());
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /3 problem\(s\)/);
+  });
+
+  it('serve refuses to start with an invalid policy, listing every problem (exit 2)', async () => {
+    const bad = join(dir, 'bad-start.json');
+    writeFileSync(bad, JSON.stringify({ version: 1, rules: [{ name: 'x', principals: ['*'], profiles: ['root'], maxTtlSeconds: 5 }] }));
+    const result = await cli(['serve', '--listen', '127.0.0.1:0', '--podman-socket', podman.socketPath, '--db', join(dir, 'p.db'), '--policy', bad], cleanEnv());
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /invalid policy:\n {2}- rules\[0\]\.profiles\[0\]: .*\n {2}- rules\[0\]\.maxTtlSeconds: /);
+  });
+
+  it('SIGHUP reloads it; an invalid file is refused and the old policy stays in force', async () => {
+    const db = join(dir, 'hup.db');
+    const policy = join(dir, 'hup-policy.yaml');
+    writeFileSync(policy, 'version: 1\nrules:\n  - name: first\n    principals: ["*"]\n');
+    const token = (await cli(['token', 'create', '--db', db, '--name', 'hup'], cleanEnv())).stdout.trim();
+    const daemon = serve(['--listen', '127.0.0.1:0', '--podman-socket', podman.socketPath, '--db', db, '--policy', policy], cleanEnv());
+    try {
+      const loaded = await daemon.waitForLog((l) => l.msg === 'policy in force');
+      assert.deepEqual(loaded.rules, ['first']);
+      const listening = await daemon.waitForLog((l) => l.msg === 'podman-debugd is listening');
+
+      writeFileSync(policy, 'version: 1\nrules:\n  - name: first\n    principals: [nobody]\n  - name: second\n    principals: ["*"]\n');
+      daemon.child.kill('SIGHUP');
+      const reloaded = await daemon.waitForLog((l) => l.msg === 'policy reloaded');
+      assert.deepEqual(reloaded.rules, ['first', 'second']);
+
+      writeFileSync(policy, 'version: 1\nrules: [ {name: broken, principals: ["*"], profiles: [root]} ]\n');
+      daemon.child.kill('SIGHUP');
+      const rejected = await daemon.waitForLog((l) => l.msg?.startsWith('policy reload rejected'));
+      assert.match(rejected.problems.join('\n'), /rules\[0\]\.profiles\[0\]/);
+      assert.deepEqual(rejected.kept.rules, ['first', 'second']);
+
+      // Still serving, and the audit trail has all three policy events.
+      const audit = await fetch(`http://${listening.listen}/v1/audit?limit=100`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(audit.status, 200);
+      const types = ((await audit.json()) as any).items.map((e: any) => e.type).filter((t: string) => t.startsWith('policy.'));
+      assert.deepEqual(types, ['policy.loaded', 'policy.loaded', 'policy.reload-rejected']);
+    } finally {
+      daemon.child.kill('SIGTERM');
+      assert.equal(await daemon.exited, 0);
+    }
+  });
+});

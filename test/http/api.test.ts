@@ -231,7 +231,8 @@ describe('audit export', () => {
   it('streams every event as NDJSON, oldest first, with a chain that verifies', async () => {
     const local = startTestDaemon({ podmanSocket: '/nonexistent/podman-debugd-test/podman.sock' });
     try {
-      for (let i = 0; i < 1203; i++) local.ctx.audit.append({ type: 'exec.completed', actor: 'tester', sessionId: 's', data: { i } });
+      // The daemon's own first event (policy.loaded) plus 1202 more: more than one page of the export.
+      for (let i = 0; i < 1202; i++) local.ctx.audit.append({ type: 'exec.completed', actor: 'tester', sessionId: 's', data: { i } });
       const response = await local.ctx.app.request('/v1/audit/export', { headers: { authorization: `Bearer ${local.token}` } });
       assert.equal(response.status, 200);
       assert.equal(response.headers.get('content-type'), 'application/x-ndjson');

@@ -33,6 +33,11 @@ before(async () => {
     podmanSocket: podman.socketPath,
     flags: { defaultImage: TOOLBOX_IMAGE },
     env: { PODMAN_DEBUGD_MAX_OUTPUT_BYTES: '4096' },
+    // Every profile (sysadmin too) and one unpullable image, which the tests below need.
+    policy: {
+      version: 1,
+      rules: [{ name: 'tests', principals: ['*'], images: ['default', '127.0.0.1:1/nothing/here:latest'], profiles: ['restricted', 'baseline', 'general', 'netadmin', 'sysadmin'] }],
+    },
   });
   await podman.startTarget('app');
 });

@@ -30,9 +30,13 @@ before(async () => {
   const registriesConf = join(confDir, 'registries.conf');
   writeFileSync(registriesConf, `[[registry]]\nlocation = "${registry.address}"\ninsecure = true\n`);
   podman = await startPodmanHarness({ registriesConf });
-  daemon = startTestDaemon({ podmanSocket: podman.socketPath, flags: { defaultImage: TOOLBOX_IMAGE } });
-
   pushedImage = `${registry.address}/debug/toolbox:1`;
+  daemon = startTestDaemon({
+    podmanSocket: podman.socketPath,
+    flags: { defaultImage: TOOLBOX_IMAGE },
+    policy: { version: 1, rules: [{ name: 'tests', principals: ['*'], images: ['default', pushedImage, `${registry.address}/debug/missing:1`] }] },
+  });
+
   const push = await podman.podman('push', '--quiet', '--tls-verify=false', TOOLBOX_IMAGE, pushedImage);
   assert.equal(push.code, 0, `podman push failed: ${push.stderr}`);
   // Pushing does not tag locally, but make sure: the point is that the daemon has to pull it.

@@ -4,7 +4,7 @@
  * from busybox-static. Nothing here touches the host's containers or images.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -153,6 +153,9 @@ export async function startPodmanHarness(options: PodmanHarnessOptions = {}): Pr
       await podman('pod', 'rm', '--all', '--force');
       await service?.stop();
       await podman('system', 'reset', '--force');
+      // Nothing of ours may outlive the test run, exec monitors included.
+      const survivors = await endProcessesUnder(dir);
+      if (survivors.length > 0) throw new Error(`processes of this test's Podman survived SIGKILL: ${survivors.join(', ')}`);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -182,4 +185,35 @@ async function buildImages(dir: string, busybox: string, podman: PodmanHarness['
     const result = await podman('build', '--quiet', '--tag', tag, context);
     if (result.code !== 0) throw new Error(`podman build of ${tag} failed: ${result.stderr}`);
   }
+}
+
+/**
+ * Processes whose command line names `dir`. Podman keeps each exec's conmon for its exit command
+ * delay (300 s) after the command ends, even once the container and the store are gone: those are
+ * ours to end, by pid, and only those of this test's private Podman directory.
+ */
+export function processesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(`${dir}/`)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+export async function endProcessesUnder(dir: string): Promise<number[]> {
+  for (const pid of processesUnder(dir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  const deadline = Date.now() + 3000;
+  while (processesUnder(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return processesUnder(dir);
 }

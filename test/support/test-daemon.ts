@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { type Config, type ConfigFlags, loadConfig } from '../../src/config/config.js';
 import { type AppContext, createContext } from '../../src/context.js';
 import type { NewSession } from '../../src/sessions/session-store.js';
@@ -28,16 +28,31 @@ export interface TestDaemon {
  * A daemon context on a fresh database, talking to the given Podman socket (a real one in
  * integration tests, a missing one in HTTP tests that must never reach Podman).
  */
-export function startTestDaemon(options: { podmanSocket: string; flags?: ConfigFlags; env?: Record<string, string> }): TestDaemon {
+export function startTestDaemon(options: {
+  podmanSocket: string;
+  flags?: ConfigFlags;
+  env?: Record<string, string>;
+  /** A policy document, written to policy.json in the daemon's directory and passed as --policy. */
+  policy?: unknown;
+  /** The daemon's logger (default: silent, or TEST_LOG's level on stderr). */
+  log?: Logger;
+}): TestDaemon {
   const dir = mkdtempSync(join(tmpdir(), 'podman-debugd-daemon-'));
+  const policyFlag: ConfigFlags = {};
+  if (options.policy !== undefined) {
+    policyFlag.policy = join(dir, 'policy.json');
+    writeFileSync(policyFlag.policy, JSON.stringify(options.policy));
+  }
   const config = loadConfig({
-    flags: { db: join(dir, 'test.db'), podmanSocket: options.podmanSocket, ...options.flags },
-    env: { PODMAN_DEBUGD_START_PODMAN: 'never', ...options.env },
+    flags: { db: join(dir, 'test.db'), podmanSocket: options.podmanSocket, ...policyFlag, ...options.flags },
+    // Tests call the API far faster than a person would: the per-principal rate limit is off
+    // unless a test turns it on (test/http/rate-limit.test.ts does).
+    env: { PODMAN_DEBUGD_START_PODMAN: 'never', PODMAN_DEBUGD_RATE_LIMIT_PER_SECOND: '0', ...options.env },
     cwd: dir,
     uid: 0,
   });
   // TEST_LOG=debug shows the daemon's log on stderr while debugging a test.
-  const ctx = createContext(config, pino({ level: process.env.TEST_LOG ?? 'silent' }, pino.destination(2)));
+  const ctx = createContext(config, options.log ?? pino({ level: process.env.TEST_LOG ?? 'silent' }, pino.destination(2)));
   const token = ctx.tokens.create('tester');
   return {
     ctx,

@@ -28,11 +28,19 @@ test('defaults', () => {
     stateDir: '/srv/debugd/var',
     dbPath: '/srv/debugd/var/podman-debugd.db',
     defaultImage: DEFAULT_IMAGE,
+    policyFile: null,
     defaultTtlSeconds: 900,
     maxLifetimeSeconds: 4 * 3600,
     reconcileIntervalSeconds: 30,
     maxOutputBytes: 1024 * 1024,
     bodyLimitBytes: 256 * 1024,
+    maxCommandArgs: 64,
+    maxCommandBytes: 64 * 1024,
+    maxStdinBytes: 1024 * 1024,
+    rateLimitPerSecond: 20,
+    rateLimitBurst: 40,
+    headersTimeoutMs: 15_000,
+    requestTimeoutMs: 60_000,
     podmanTimeoutMs: 30_000,
     shutdownGraceMs: 10_000,
     logLevel: 'info',
@@ -79,11 +87,19 @@ test('every PODMAN_DEBUGD_* variable is read', () => {
     PODMAN_DEBUGD_STATE_DIR: '/var/lib/dd',
     PODMAN_DEBUGD_DB: '/var/lib/dd/other.db',
     PODMAN_DEBUGD_DEFAULT_IMAGE: 'quay.io/example/tools:1',
+    PODMAN_DEBUGD_POLICY_FILE: 'policy.yaml',
     PODMAN_DEBUGD_DEFAULT_TTL_SECONDS: '60',
     PODMAN_DEBUGD_MAX_LIFETIME_SECONDS: '7200',
     PODMAN_DEBUGD_RECONCILE_INTERVAL_SECONDS: '5',
     PODMAN_DEBUGD_MAX_OUTPUT_BYTES: '2048',
     PODMAN_DEBUGD_BODY_LIMIT_BYTES: '4096',
+    PODMAN_DEBUGD_MAX_COMMAND_ARGS: '16',
+    PODMAN_DEBUGD_MAX_COMMAND_BYTES: '1000',
+    PODMAN_DEBUGD_MAX_STDIN_BYTES: '0',
+    PODMAN_DEBUGD_RATE_LIMIT_PER_SECOND: '0',
+    PODMAN_DEBUGD_RATE_LIMIT_BURST: '1',
+    PODMAN_DEBUGD_HEADERS_TIMEOUT_MS: '5000',
+    PODMAN_DEBUGD_REQUEST_TIMEOUT_MS: '20000',
     PODMAN_DEBUGD_PODMAN_TIMEOUT_MS: '5000',
     PODMAN_DEBUGD_SHUTDOWN_GRACE_MS: '0',
     PODMAN_DEBUGD_LOG_LEVEL: 'debug',
@@ -99,11 +115,19 @@ test('every PODMAN_DEBUGD_* variable is read', () => {
     stateDir: '/var/lib/dd',
     dbPath: '/var/lib/dd/other.db',
     defaultImage: 'quay.io/example/tools:1',
+    policyFile: '/srv/debugd/policy.yaml',
     defaultTtlSeconds: 60,
     maxLifetimeSeconds: 7200,
     reconcileIntervalSeconds: 5,
     maxOutputBytes: 2048,
     bodyLimitBytes: 4096,
+    maxCommandArgs: 16,
+    maxCommandBytes: 1000,
+    maxStdinBytes: 0,
+    rateLimitPerSecond: 0,
+    rateLimitBurst: 1,
+    headersTimeoutMs: 5000,
+    requestTimeoutMs: 20000,
     podmanTimeoutMs: 5000,
     shutdownGraceMs: 0,
     logLevel: 'debug',
@@ -251,3 +275,26 @@ test(
     problemsOf({ env: { ...baseEnv, PODMAN_DEBUGD_SHUTDOWN_GRACE_MS: ' ' }, cwd, uid: 1000 });
   },
 );
+
+test('limits: out-of-range values and a headers timeout above the request timeout are refused', () => {
+  const problems = problemsOf({
+    env: {
+      ...baseEnv,
+      PODMAN_DEBUGD_RATE_LIMIT_BURST: '0',
+      PODMAN_DEBUGD_MAX_COMMAND_ARGS: '0',
+      PODMAN_DEBUGD_MAX_STDIN_BYTES: String(64 * 1024 * 1024),
+    },
+    cwd,
+    uid: 1000,
+  });
+  assert.equal(problems.length, 3, problems.join('\n'));
+  for (const name of ['PODMAN_DEBUGD_RATE_LIMIT_BURST', 'PODMAN_DEBUGD_MAX_COMMAND_ARGS', 'PODMAN_DEBUGD_MAX_STDIN_BYTES']) {
+    assert.ok(problems.some((p) => p.includes(name)), `a problem names ${name}`);
+  }
+  const timeouts = problemsOf({
+    env: { ...baseEnv, PODMAN_DEBUGD_HEADERS_TIMEOUT_MS: '30000', PODMAN_DEBUGD_REQUEST_TIMEOUT_MS: '20000' },
+    cwd,
+    uid: 1000,
+  });
+  assert.deepEqual(timeouts, ['headersTimeoutMs (30000) exceeds requestTimeoutMs (20000)']);
+});

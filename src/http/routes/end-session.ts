@@ -14,7 +14,7 @@ export const endSessionRoute = createRoute({
   request: { params: SessionIdParamSchema },
   responses: {
     200: { description: 'The ended session', content: { 'application/json': { schema: SessionSchema } } },
-    ...problemResponses(400, 401, 403, 404, 409, 502, 503),
+    ...problemResponses(400, 401, 403, 404, 409, 429, 502, 503),
   },
 });
 

@@ -17,7 +17,7 @@ export const exportAuditRoute = createRoute({
       description: 'One AuditEvent per line; verify offline by recomputing the chain',
       content: { 'application/x-ndjson': { schema: z.string() } },
     },
-    ...problemResponses(401),
+    ...problemResponses(401, 403, 429),
   },
 });
 

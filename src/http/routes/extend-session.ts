@@ -17,7 +17,7 @@ export const extendSessionRoute = createRoute({
   },
   responses: {
     200: { description: 'The session with its new lease', content: { 'application/json': { schema: SessionSchema } } },
-    ...problemResponses(400, 401, 403, 404, 409, 413, 415),
+    ...problemResponses(400, 401, 403, 404, 409, 413, 415, 429),
   },
 });
 

@@ -14,7 +14,7 @@ export const getSessionRoute = createRoute({
   request: { params: SessionIdParamSchema },
   responses: {
     200: { description: 'The session', content: { 'application/json': { schema: SessionSchema } } },
-    ...problemResponses(400, 401, 403, 404),
+    ...problemResponses(400, 401, 403, 404, 429),
   },
 });
 

@@ -10,6 +10,7 @@ export const healthzRoute = createRoute({
   path: '/healthz',
   tags: ['health'],
   summary: 'The process is alive (no auth)',
+  security: [], // deliberately unauthenticated, for probes
   responses: { 200: { description: 'Alive', content: { 'application/json': { schema: HealthSchema } } } },
 });
 
@@ -19,6 +20,7 @@ export const readyzRoute = createRoute({
   path: '/readyz',
   tags: ['health'],
   summary: 'The database answers and Podman answers a ping (no auth)',
+  security: [], // deliberately unauthenticated, for probes
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: HealthSchema } } },
     ...problemResponses(503),

@@ -15,7 +15,7 @@ export const listAuditRoute = createRoute({
   request: { query: AuditQuerySchema },
   responses: {
     200: { description: 'A page of audit events', content: { 'application/json': { schema: AuditPageSchema } } },
-    ...problemResponses(400, 401),
+    ...problemResponses(400, 401, 403, 429),
   },
 });
 

@@ -13,7 +13,7 @@ export const listContainersRoute = createRoute({
   security: bearerSecurity('sessions:read'),
   responses: {
     200: { description: 'Containers', content: { 'application/json': { schema: z.array(ContainerSchema) } } },
-    ...problemResponses(401, 403, 502, 503),
+    ...problemResponses(401, 403, 429, 502, 503),
   },
 });
 

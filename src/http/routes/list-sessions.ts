@@ -15,7 +15,7 @@ export const listSessionsRoute = createRoute({
   request: { query: ListSessionsQuerySchema },
   responses: {
     200: { description: 'A page of sessions', content: { 'application/json': { schema: SessionPageSchema } } },
-    ...problemResponses(400, 401),
+    ...problemResponses(400, 401, 403, 429),
   },
 });
 
