@@ -127,6 +127,7 @@ export function createContext(config: Config, log: Logger, podmanSocketPath = co
       maxStdinBytes: config.maxStdinBytes,
     },
     rateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+    authFailuresPerMinute: config.authFailuresPerMinute,
   });
 
   return {

@@ -38,6 +38,8 @@ export interface Config {
   readonly rateLimitPerSecond: number;
   /** Requests a principal may make at once before the per-second rate applies (bucket size). */
   readonly rateLimitBurst: number;
+  /** Failed authentications one client address may make per minute before 429; 0: no limit. */
+  readonly authFailuresPerMinute: number;
   /** Node's server.headersTimeout: time a client has to send the request headers. */
   readonly headersTimeoutMs: number;
   /** Node's server.requestTimeout: time a client has to send the whole request (not the answer). */
@@ -88,6 +90,7 @@ const schema = z.object({
   maxStdinBytes: int(0, MAX_STDIN_BYTES_CEILING).default(COMMAND_LIMIT_DEFAULTS.maxStdinBytes),
   rateLimitPerSecond: int(0, 100_000).default(20),
   rateLimitBurst: int(1, 100_000).default(40),
+  authFailuresPerMinute: int(0, 100_000).default(60),
   headersTimeoutMs: int(1000, 600_000).default(15000),
   requestTimeoutMs: int(1000, 3_600_000).default(60000),
   podmanTimeoutMs: int(1000, 600_000).default(30000),
@@ -115,6 +118,7 @@ export const envNames: Record<keyof z.input<typeof schema>, string> = {
   maxStdinBytes: 'PODMAN_DEBUGD_MAX_STDIN_BYTES',
   rateLimitPerSecond: 'PODMAN_DEBUGD_RATE_LIMIT_PER_SECOND',
   rateLimitBurst: 'PODMAN_DEBUGD_RATE_LIMIT_BURST',
+  authFailuresPerMinute: 'PODMAN_DEBUGD_AUTH_FAILURES_PER_MINUTE',
   headersTimeoutMs: 'PODMAN_DEBUGD_HEADERS_TIMEOUT_MS',
   requestTimeoutMs: 'PODMAN_DEBUGD_REQUEST_TIMEOUT_MS',
   podmanTimeoutMs: 'PODMAN_DEBUGD_PODMAN_TIMEOUT_MS',
@@ -198,6 +202,7 @@ export function loadConfig({ flags = {}, env, cwd, uid }: LoadConfigInput): Conf
     maxStdinBytes: c.maxStdinBytes,
     rateLimitPerSecond: c.rateLimitPerSecond,
     rateLimitBurst: c.rateLimitBurst,
+    authFailuresPerMinute: c.authFailuresPerMinute,
     headersTimeoutMs: c.headersTimeoutMs,
     requestTimeoutMs: c.requestTimeoutMs,
     podmanTimeoutMs: c.podmanTimeoutMs,

@@ -38,6 +38,8 @@ export interface ApiDeps {
   commandLimits: CommandLimits;
   /** Per-principal token bucket on /v1; perSecond 0: off. */
   rateLimit: RateLimitSettings;
+  /** Failed authentications per client address and minute before 429; 0: off. */
+  authFailuresPerMinute: number;
 }
 
 /** The authenticated caller of a /v1 request, for the audit trail. */

@@ -101,3 +101,31 @@ describe('per-principal rate limit', () => {
     }
   });
 });
+
+describe('failed authentications per client address', () => {
+  const authDenied = (daemon: TestDaemon) =>
+    daemon.ctx.db.prepare(`SELECT json_extract(data, '$.reason') AS reason FROM audit_events WHERE type = 'auth.denied' ORDER BY seq`).all() as { reason: string }[];
+
+  it('the default is on: 60 a minute', () => {
+    return withDaemon({ PODMAN_DEBUGD_AUTH_FAILURES_PER_MINUTE: '' }, async (daemon) => {
+      assert.equal(daemon.config.authFailuresPerMinute, 60);
+    });
+  });
+
+  it('after the allowance, 429 with Retry-After; one audit event for the flood; good tokens still work', () => {
+    return withDaemon({ PODMAN_DEBUGD_AUTH_FAILURES_PER_MINUTE: '5' }, async (daemon, logs) => {
+      for (let i = 0; i < 5; i++) assert.equal((await daemon.api('GET', '/v1/sessions', { token: `pdd_guess${i}` })).status, 401);
+      const refused = await daemon.api('GET', '/v1/sessions', { token: 'pdd_guess6' });
+      assert.equal(refused.status, 429);
+      assert.equal(refused.headers.get('content-type'), 'application/problem+json');
+      assert.match(refused.body.detail, /too many failed authentications from this address \(at most 5 a minute\)/);
+      assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+      for (let i = 0; i < 50; i++) assert.equal((await daemon.api('GET', '/v1/sessions', { token: null })).status, 429);
+      assert.equal(authDenied(daemon).at(-1)!.reason, 'too-many-failures');
+      assert.equal(authDenied(daemon).length, 6, '5 refusals and one summary, not one per request');
+      assert.equal(logs.filter((l) => l.msg === 'too many failed authentications from one address').length, 1);
+      // A caller with a valid token is not locked out by someone else's failures... nor by its own.
+      assert.equal((await daemon.api('GET', '/v1/sessions')).status, 200);
+    });
+  });
+});

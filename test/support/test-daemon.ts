@@ -47,7 +47,7 @@ export function startTestDaemon(options: {
     flags: { db: join(dir, 'test.db'), podmanSocket: options.podmanSocket, ...policyFlag, ...options.flags },
     // Tests call the API far faster than a person would: the per-principal rate limit is off
     // unless a test turns it on (test/http/rate-limit.test.ts does).
-    env: { PODMAN_DEBUGD_START_PODMAN: 'never', PODMAN_DEBUGD_RATE_LIMIT_PER_SECOND: '0', ...options.env },
+    env: { PODMAN_DEBUGD_START_PODMAN: 'never', PODMAN_DEBUGD_RATE_LIMIT_PER_SECOND: '0', PODMAN_DEBUGD_AUTH_FAILURES_PER_MINUTE: '0', ...options.env },
     cwd: dir,
     uid: 0,
   });
