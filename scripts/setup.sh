@@ -5,8 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(podman runc busybox-static iptables catatonit sqlite3)
+# npm ci builds unix-dgram (sd_notify) with node-gyp.
+packages+=(python3 make g++)
 # --test: also what only the test suite needs (a local registry for the image-pull tests).
 if [ "${1:-}" = "--test" ]; then packages+=(docker-registry); fi
+# --test: systemd-analyze, systemd-socket-activate and systemd-notify for the systemd tests.
+if [ "${1:-}" = "--test" ]; then packages+=(systemd); fi
+# --test: headless Chromium for test/e2e/docs-ui.test.ts (the /docs page).
+if [ "${1:-}" = "--test" ]; then packages+=(chromium); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

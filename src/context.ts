@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { AuditStore } from './audit/audit-store.js';
 import { Background } from './background.js';
 import { TokenStore } from './auth/token-store.js';
+import { loadChatopsFile } from './chatops/chatops-config.js';
+import { type Chatops, createChatops } from './chatops/chatops.js';
 import type { Config } from './config/config.js';
 import { ContainerCatalog } from './containers/container-catalog.js';
 import { type Database, openDatabase } from './db/database.js';
@@ -9,10 +11,11 @@ import { type MigrationResult, applyMigrations, readMigrations } from './db/migr
 import { createApp } from './http/app.js';
 import type { App, ReadinessReport } from './http/app-env.js';
 import type { Logger } from './log/logger.js';
+import { Metrics } from './metrics/metrics.js';
 import { PodmanClient } from './podman/client.js';
 import type { LoadResult } from './policy/load-policy.js';
 import { PolicyHolder } from './policy/policy-holder.js';
-import { packageRoot } from './package-root.js';
+import { packageRoot, packageVersion } from './package-root.js';
 import { EventReactor } from './sessions/event-reactor.js';
 import { LeaseKeeper } from './sessions/lease-keeper.js';
 import { Reconciler } from './sessions/reconciler.js';
@@ -32,6 +35,10 @@ export interface AppContext {
   readonly policy: PolicyHolder;
   readonly containers: ContainerCatalog;
   readonly reconciler: Reconciler;
+  /** Slack and Mattermost slash commands, as the chatops file sets them up (parts left out are null). */
+  readonly chatops: Chatops;
+  /** Prometheus metrics on this context's own registry (served at /metrics). */
+  readonly metrics: Metrics;
   /** Lease expiry, Podman events, reconciliation: started by `serve`, not by tests that do not want it. */
   readonly background: Background;
   readonly app: App;
@@ -58,12 +65,29 @@ export function openMigratedDatabase(path: string): { db: Database; migration: M
 export function createContext(config: Config, log: Logger, podmanSocketPath = config.podmanSocket.path): AppContext {
   // The policy first: an invalid policy stops the daemon before anything is opened.
   const policy = new PolicyHolder(config.policyFile, config.defaultImage);
+  // So does an invalid chatops file (ChatopsConfigError, every problem listed).
+  const chatopsSettings = config.chatopsFile === null ? null : loadChatopsFile(config.chatopsFile);
   const { db, migration } = openMigratedDatabase(config.dbPath);
-  const podman = new PodmanClient({ socketPath: podmanSocketPath, timeoutMs: config.podmanTimeoutMs });
+  // Active sessions are counted from the database when scraped; sessionStore exists by then.
+  const metrics = new Metrics({ version: packageVersion(), activeSessions: () => sessionStore.idsInState('active').length });
+  const podman = new PodmanClient({ socketPath: podmanSocketPath, timeoutMs: config.podmanTimeoutMs, metrics });
   const audit = new AuditStore(db);
   const tokens = new TokenStore(db);
   const sessionStore = new SessionStore(db);
-  const sessions = new SessionService(db, sessionStore, audit, podman, config, policy, log.child({ component: 'sessions' }));
+  const sessions = new SessionService(db, sessionStore, audit, podman, config, policy, log.child({ component: 'sessions' }), metrics);
+  const chatopsLog = log.child({ component: 'chatops' });
+  const chatops = createChatops(chatopsSettings, {
+    sessions,
+    audit,
+    commandLimits: { maxCommandArgs: config.maxCommandArgs, maxCommandBytes: config.maxCommandBytes, maxStdinBytes: config.maxStdinBytes },
+    defaultTtlSeconds: config.defaultTtlSeconds,
+    maxLifetimeSeconds: config.maxLifetimeSeconds,
+    log: chatopsLog,
+  });
+  if (chatopsSettings) {
+    const { source, sha256, slack, mattermost, identities } = chatopsSettings;
+    chatopsLog.info({ source, sha256, slack: slack !== null, mattermost: mattermost !== null, identities: identities.length }, 'chatops enabled');
+  }
   const policyLog = log.child({ component: 'policy' });
   const describePolicy = () => {
     const p = policy.current();
@@ -83,7 +107,7 @@ export function createContext(config: Config, log: Logger, podmanSocketPath = co
     return result;
   }
   const containers = new ContainerCatalog(podman, sessionStore);
-  const reconciler = new Reconciler(podman, sessionStore, sessions, log.child({ component: 'reconciler' }));
+  const reconciler = new Reconciler(podman, sessionStore, sessions, log.child({ component: 'reconciler' }), metrics);
   const background = new Background(
     podmanSocketPath,
     new LeaseKeeper(sessionStore, sessions, log.child({ component: 'leases' })),
@@ -127,7 +151,9 @@ export function createContext(config: Config, log: Logger, podmanSocketPath = co
       maxStdinBytes: config.maxStdinBytes,
     },
     rateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+    metrics,
     authFailuresPerMinute: config.authFailuresPerMinute,
+    chatops,
   });
 
   return {
@@ -143,6 +169,8 @@ export function createContext(config: Config, log: Logger, podmanSocketPath = co
     policy,
     containers,
     reconciler,
+    chatops,
+    metrics,
     background,
     app,
     readiness,

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,4 +14,10 @@ export function packageRoot(): string {
     if (parent === dir) throw new Error('podman-debugd: cannot find the package root (package.json + migrations/)');
     dir = parent;
   }
+}
+
+/** The version in package.json (what `npm run build` shipped). */
+export function packageVersion(): string {
+  const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
+  return typeof version === 'string' ? version : 'unknown';
 }

@@ -13,6 +13,7 @@ export type AuditEventType =
   | 'policy.denied'
   | 'policy.loaded'
   | 'policy.reload-rejected'
+  | 'chat.command'
   | 'token.created'
   | 'token.revoked';
 

@@ -1,8 +1,11 @@
-/** What a token may do. `admin` implies every other scope and reaches other principals' sessions. */
-export const SCOPES = ['sessions:read', 'sessions:write', 'exec', 'audit:read', 'admin'] as const;
+/**
+ * What a token may do. `admin` implies every other scope and reaches other principals' sessions.
+ * `metrics:read` is only GET /metrics: a scraper's token reads counters, never sessions or audit.
+ */
+export const SCOPES = ['sessions:read', 'sessions:write', 'exec', 'audit:read', 'metrics:read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Scopes of a token created without --scope: everything but admin. */
+/** Scopes of a token created without --scope: what a person debugging needs (not admin, not metrics:read). */
 export const DEFAULT_SCOPES: readonly Scope[] = ['sessions:read', 'sessions:write', 'exec', 'audit:read'];
 
 export function isScope(value: string): value is Scope {

@@ -5,6 +5,8 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { openMigratedDatabase } from '../context.js';
 import { startDaemon } from '../daemon.js';
 import { createLogger } from '../log/logger.js';
+import { LISTEN_ENV, listenFds } from '../systemd/listen-fds.js';
+import { NOTIFY_ENV, notifySettings, openNotifier } from '../systemd/notify.js';
 import { auditHelp, migrateHelp, serveHelp, tokenHelp } from './help.js';
 import { type CliIO, UsageError, parseFlags } from './usage.js';
 
@@ -38,14 +40,32 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     defaultImage: values['default-image'],
     policy: values.policy,
   });
+  // systemd's hand-over: sockets to serve (LISTEN_FDS) and where to report readiness (NOTIFY_SOCKET).
+  const sockets = listenFds(io.env, process.pid);
+  const notify = notifySettings(io.env, process.pid);
+  // Unset for our children: a Podman service we start must not take our sockets or notify for us.
+  for (const name of [...LISTEN_ENV, ...NOTIFY_ENV]) delete process.env[name];
   const log = createLogger(config.logLevel);
-  const daemon = await startDaemon(config, log);
-  // SIGHUP re-reads the policy file; the outcome (kept or replaced) is logged and audited.
+  const notifier = await openNotifier(notify, log.child({ component: 'systemd' }));
+  let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
+  // SIGHUP re-reads the policy file; the outcome (kept or replaced) is logged and audited. Handled
+  // from the start: a reload that arrives right after READY=1 (systemctl reload) must not meet
+  // SIGHUP's default action, which ends the process. One during start-up is done once started.
+  let reloadWhenStarted = false;
   const onHangup = () => {
     log.info({ signal: 'SIGHUP' }, 'signal received: reloading the policy');
-    daemon.context.reloadPolicy();
+    if (daemon) daemon.context.reloadPolicy();
+    else reloadWhenStarted = true;
   };
   process.on('SIGHUP', onHangup);
+  try {
+    daemon = await startDaemon(config, log, { sockets, notifier });
+  } catch (err) {
+    process.off('SIGHUP', onHangup);
+    await notifier.close();
+    throw err;
+  }
+  if (reloadWhenStarted) daemon.context.reloadPolicy();
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       log.info({ signal }, 'signal received');
@@ -58,6 +78,7 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
   });
   process.off('SIGHUP', onHangup);
   await daemon.stop();
+  await notifier.close();
   return 0;
 }
 

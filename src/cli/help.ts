@@ -4,7 +4,7 @@ export const mainHelp = `podman-debugd - debug sidecars for shell-less Podman co
 
 Usage: podman-debugd <command> [options]
 
-Commands:
+Commands on this host (they open the database):
   serve              run the HTTP API daemon
   migrate            create or upgrade the database schema
   token create       create an API token (printed once)
@@ -13,8 +13,18 @@ Commands:
   audit verify       check the audit trail's hash chain
   policy check FILE  validate a policy file and summarise its rules
 
+Client commands (they call a running daemon: --url/PODMAN_DEBUGD_URL, --token/PODMAN_DEBUGD_TOKEN
+or ~/.config/podman-debugd/config; --json for scripts):
+  debug TARGET       start a debug session on a container
+  ls                 list your sessions (--all: ended ones too)
+  exec SESSION -- COMMAND [ARG...]
+                     run a command in a session; exits with its exit code
+  end SESSION        end a session and remove its sidecar
+  containers         list the containers one could debug
+
 Run 'podman-debugd <command> --help' for a command's options.
-Exit codes: 0 success, 1 failure, 2 usage or configuration error.
+Exit codes: 0 success, 1 failure, 2 usage or configuration error; exec exits with the command's
+code, 124 if it timed out, 125 if podman-debugd could not run it.
 `;
 
 export const serveHelp = `Usage: podman-debugd serve [options]
@@ -34,8 +44,15 @@ Options:
                                    (${envNames.policyFile}; default: the built-in policy, see README)
   -h, --help                       show this help
 
+Slack and Mattermost slash commands are set up by a chatops file named in ${envNames.chatopsFile}
+(README "Chatops"); it is read and checked at start.
+
 If no Podman socket answers and podman is installed, serve starts 'podman system service' on a
 socket in its state directory and stops it on exit (${envNames.startPodman}=never turns this off).
+
+Under systemd (README "Install and run under systemd"): sockets passed by socket activation
+(LISTEN_FDS) are served instead of --listen, and readiness, watchdog pings and shutdown are
+reported to NOTIFY_SOCKET (Type=notify, WatchdogSec=). Logs are JSON lines unless stdout is a terminal.
 `;
 
 export const migrateHelp = `Usage: podman-debugd migrate [--db PATH]
@@ -46,8 +63,10 @@ Applies pending database migrations and prints the schema version.
 export const tokenHelp = `Usage:
   podman-debugd token create --name NAME [--scope S]... [--expires 30d] [--db PATH]
                                      print a new token once (only its SHA-256 is kept). Scopes:
-                                     sessions:read sessions:write exec audit:read admin (repeat
-                                     --scope or separate with commas); default: all but admin
+                                     sessions:read sessions:write exec audit:read metrics:read
+                                     admin (repeat --scope or separate with commas); default:
+                                     sessions:read sessions:write exec audit:read (for Prometheus:
+                                     --scope metrics:read)
   podman-debugd token list [--db PATH]                 list tokens (never the tokens themselves)
   podman-debugd token revoke NAME [--db PATH]          revoke a token; it stops working at once
 `;

@@ -1,7 +1,9 @@
+import { ChatopsConfigError } from '../chatops/chatops-config.js';
 import { SchemaTooNewError } from '../db/migrations.js';
 import { PolicyError } from '../policy/policy-holder.js';
 import { auditCommand, migrateCommand, serveCommand, tokenCommand } from './commands.js';
 import { policyCommand } from './policy-command.js';
+import { CLIENT_COMMANDS, isClientCommand } from './client/run-client-command.js';
 import { mainHelp } from './help.js';
 import { type CliIO, UsageError } from './usage.js';
 
@@ -29,15 +31,16 @@ export async function runCli(io: CliIO): Promise<number> {
       case 'policy':
         return policyCommand(args, io);
       default:
+        if (isClientCommand(command)) return await CLIENT_COMMANDS[command](args, io);
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      const known = ['serve', 'migrate', 'token', 'audit', 'policy'].includes(command ?? '');
+      const known = ['serve', 'migrate', 'token', 'audit', 'policy'].includes(command ?? '') || isClientCommand(command);
       io.stderr(`podman-debugd: ${err.message}\nRun 'podman-debugd ${known ? `${command} ` : ''}--help' for usage.\n`);
       return 2;
     }
-    if (err instanceof PolicyError) {
+    if (err instanceof PolicyError || err instanceof ChatopsConfigError) {
       io.stderr(`podman-debugd: ${err.message}\n`);
       return 2;
     }

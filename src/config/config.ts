@@ -23,6 +23,8 @@ export interface Config {
   readonly defaultImage: string;
   /** Policy file (YAML or JSON); null: the built-in policy. */
   readonly policyFile: string | null;
+  /** Chatops file (YAML or JSON): Slack and Mattermost settings and chat identities; null: chatops off. */
+  readonly chatopsFile: string | null;
   readonly defaultTtlSeconds: number;
   readonly maxLifetimeSeconds: number;
   readonly reconcileIntervalSeconds: number;
@@ -80,6 +82,7 @@ const schema = z.object({
   db: z.string().min(1).optional(),
   defaultImage: z.string().min(1).max(512).default(DEFAULT_IMAGE),
   policyFile: z.string().min(1).optional(),
+  chatopsFile: z.string().min(1).optional(),
   defaultTtlSeconds: int(10, 7 * 86400).default(900),
   maxLifetimeSeconds: int(10, 7 * 86400).default(14400),
   reconcileIntervalSeconds: int(1, 3600).default(30),
@@ -108,6 +111,7 @@ export const envNames: Record<keyof z.input<typeof schema>, string> = {
   db: 'PODMAN_DEBUGD_DB',
   defaultImage: 'PODMAN_DEBUGD_DEFAULT_IMAGE',
   policyFile: 'PODMAN_DEBUGD_POLICY_FILE',
+  chatopsFile: 'PODMAN_DEBUGD_CHATOPS_FILE',
   defaultTtlSeconds: 'PODMAN_DEBUGD_DEFAULT_TTL_SECONDS',
   maxLifetimeSeconds: 'PODMAN_DEBUGD_MAX_LIFETIME_SECONDS',
   reconcileIntervalSeconds: 'PODMAN_DEBUGD_RECONCILE_INTERVAL_SECONDS',
@@ -192,6 +196,7 @@ export function loadConfig({ flags = {}, env, cwd, uid }: LoadConfigInput): Conf
     dbPath,
     defaultImage: c.defaultImage,
     policyFile: c.policyFile === undefined ? null : resolveFrom(cwd, c.policyFile),
+    chatopsFile: c.chatopsFile === undefined ? null : resolveFrom(cwd, c.chatopsFile),
     defaultTtlSeconds: c.defaultTtlSeconds,
     maxLifetimeSeconds: c.maxLifetimeSeconds,
     reconcileIntervalSeconds: c.reconcileIntervalSeconds,

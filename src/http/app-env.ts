@@ -1,11 +1,14 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AuditStore } from '../audit/audit-store.js';
+import type { VerifiedChat } from '../chatops/chat-payloads.js';
+import type { Chatops } from '../chatops/chatops.js';
 import type { TokenStore } from '../auth/token-store.js';
 import type { ContainerCatalog } from '../containers/container-catalog.js';
 import type { CommandLimits } from './command-limits.js';
 import type { RateLimitSettings } from './rate-limit.js';
 import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Actor } from '../sessions/session.js';
 import type { SessionService } from '../sessions/session-service.js';
 
@@ -15,6 +18,8 @@ export interface AppEnv {
     /** Set by the auth middleware on /v1 routes. */
     principal: string;
     scopes: ReadonlySet<string>;
+    /** Set by the chatops middleware on the chat routes, once the platform's signature or token checked out. */
+    chat: VerifiedChat;
   };
 }
 
@@ -40,6 +45,10 @@ export interface ApiDeps {
   rateLimit: RateLimitSettings;
   /** Failed authentications per client address and minute before 429; 0: off. */
   authFailuresPerMinute: number;
+  /** Prometheus metrics: served at /metrics, fed by the auth and rate-limit middleware. */
+  metrics: Metrics;
+  /** Slack and Mattermost slash commands (the chatops file); parts not configured are null. */
+  chatops: Chatops;
 }
 
 /** The authenticated caller of a /v1 request, for the audit trail. */

@@ -5,6 +5,8 @@ import { AppError } from '../errors.js';
 import { mentionsToken, redactTokens } from '../log/redact.js';
 import type { ApiDeps, App, AppEnv } from './app-env.js';
 import { requireToken } from './auth.js';
+import { exceptChatops, registerChatopsAuth } from './chatops-auth.js';
+import { registerChatSecuritySchemes } from './chatops-schemas.js';
 import { problemResponse, toAppError } from './problem.js';
 import { rateLimit } from './rate-limit.js';
 import { registerCreateSession } from './routes/create-session.js';
@@ -17,6 +19,11 @@ import { registerExportAudit } from './routes/export-audit.js';
 import { registerListAudit } from './routes/list-audit.js';
 import { registerListContainers } from './routes/list-containers.js';
 import { registerListSessions } from './routes/list-sessions.js';
+import { registerMetrics } from './routes/metrics.js';
+import { registerMattermostCommand } from './routes/chatops-mattermost-commands.js';
+import { registerSlackAction } from './routes/chatops-slack-actions.js';
+import { registerSlackCommand } from './routes/chatops-slack-commands.js';
+import { registerDocsUi } from './docs-ui.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -75,8 +82,16 @@ export function createApp(deps: ApiDeps): App {
       },
     }),
   );
-  app.use('/v1/*', requireToken(deps));
-  app.use('/v1/*', rateLimit(deps, deps.rateLimit));
+  // One instance of each, so /v1 and /metrics share the failure and rate buckets.
+  const authenticate = requireToken(deps);
+  const limitRate = rateLimit(deps, deps.rateLimit);
+  // The chat routes authenticate with the platform's signature or token instead of a bearer token;
+  // their check runs first, so the rate limit below counts the mapped chat principal.
+  registerChatopsAuth(app, deps);
+  app.use('/v1/*', exceptChatops(authenticate));
+  app.use('/v1/*', limitRate);
+  // /metrics sits where Prometheus looks by default, outside /v1, and is guarded the same way.
+  app.use('/metrics', authenticate, limitRate);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -93,9 +108,15 @@ export function createApp(deps: ApiDeps): App {
   registerListContainers(app, deps);
   registerListAudit(app, deps);
   registerExportAudit(app, deps);
+  registerMetrics(app, deps);
+  registerChatSecuritySchemes(app);
+  registerSlackCommand(app, deps);
+  registerSlackAction(app, deps);
+  registerMattermostCommand(app, deps);
 
   let document: unknown;
   app.get('/openapi.json', (c) => c.json((document ??= openApiDocument(app))));
+  registerDocsUi(app);
 
   app.notFound((c) => problemResponse(new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`), c.get('requestId')));
   app.onError((err, c) => {
@@ -130,6 +151,8 @@ export function openApiDocument(app: App) {
       { name: 'containers', description: 'Containers on this host' },
       { name: 'audit', description: 'The audit trail' },
       { name: 'health', description: 'Liveness and readiness' },
+      { name: 'metrics', description: 'Prometheus metrics' },
+      { name: 'chatops', description: 'Slack and Mattermost slash commands (signed by the platform, not bearer tokens)' },
     ],
   });
 }

@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { type Scope, hasScope, isScope } from '../auth/scopes.js';
 import { AppError } from '../errors.js';
 import { redactTokens } from '../log/redact.js';
+import { tokenDenial } from '../metrics/metrics.js';
 import type { ApiDeps, AppEnv } from './app-env.js';
 import { TokenBuckets } from './rate-limit.js';
 
@@ -13,7 +14,9 @@ const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/=-]{1,512})$/;
  * client address that keeps failing gets 429 instead, audited once per minute with a count, so
  * guessing tokens is slow and unauthenticated callers cannot flood the audit table.
  */
-export function requireToken(deps: Pick<ApiDeps, 'tokens' | 'audit' | 'log' | 'authFailuresPerMinute'>): MiddlewareHandler<AppEnv> {
+export function requireToken(
+  deps: Pick<ApiDeps, 'tokens' | 'audit' | 'log' | 'authFailuresPerMinute'> & Partial<Pick<ApiDeps, 'metrics'>>,
+): MiddlewareHandler<AppEnv> {
   const perMinute = deps.authFailuresPerMinute;
   const failures = perMinute > 0 ? new TokenBuckets({ perSecond: perMinute / 60, burst: perMinute }) : null;
   return async (c, next) => {
@@ -24,6 +27,7 @@ export function requireToken(deps: Pick<ApiDeps, 'tokens' | 'audit' | 'log' | 'a
       const source = clientAddress(c);
       const allowance = failures?.take(source) ?? { allowed: true };
       if (!allowance.allowed) {
+        deps.metrics?.authzDenied('auth-failures-limited');
         if (allowance.report) {
           deps.log.warn({ source, refused: allowance.report.refused, requestId: c.get('requestId') }, 'too many failed authentications from one address');
           deps.audit.append({
@@ -39,6 +43,7 @@ export function requireToken(deps: Pick<ApiDeps, 'tokens' | 'audit' | 'log' | 'a
           { retryAfterSeconds: allowance.retryAfterSeconds },
         );
       }
+      deps.metrics?.authzDenied(tokenDenial(outcome.refused));
       deps.audit.append({
         type: 'auth.denied',
         actor: null,
@@ -71,9 +76,10 @@ function clientAddress(c: Context<AppEnv>): string {
 }
 
 /** Route middleware: the caller's token must carry `scope` (or admin). A refusal is audited. */
-export function requireScope(scope: Scope, deps: Pick<ApiDeps, 'audit'>): MiddlewareHandler<AppEnv> {
+export function requireScope(scope: Scope, deps: Pick<ApiDeps, 'audit'> & Partial<Pick<ApiDeps, 'metrics'>>): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (!hasScope(c.get('scopes'), scope)) {
+      deps.metrics?.authzDenied('missing-scope');
       deps.audit.append({
         type: 'auth.denied',
         actor: c.get('principal'),
@@ -90,7 +96,10 @@ export function requireScope(scope: Scope, deps: Pick<ApiDeps, 'audit'>): Middle
  * Attaches the scope check that a route's own `security` declares, so the OpenAPI document and
  * the enforcement cannot disagree. Runs before validation: 403 comes before 400.
  */
-export function guarded<R extends { security?: Array<Record<string, string[]>> }>(route: R, deps: Pick<ApiDeps, 'audit'>): R {
+export function guarded<R extends { security?: Array<Record<string, string[]>> }>(
+  route: R,
+  deps: Pick<ApiDeps, 'audit'> & Partial<Pick<ApiDeps, 'metrics'>>,
+): R {
   const scope = route.security?.[0]?.bearerAuth?.[0];
   if (!scope || !isScope(scope)) throw new Error('a /v1 route must declare exactly one bearerAuth scope');
   return { ...route, middleware: [requireScope(scope, deps)] };

@@ -54,6 +54,10 @@ export function toAppError(err: unknown): AppError {
     });
   }
   if (err instanceof PodmanApiError) {
+    if (err.isCommandNotRunnable) {
+      // The caller's command (or image) is at fault, not Podman: a retry cannot help.
+      return new AppError('bad_request', `the command cannot be run in the image: ${err.podmanMessage || err.podmanCause}`, { cause: err });
+    }
     return new AppError('podman_error', `Podman answered ${err.status}: ${err.podmanMessage || err.podmanCause}`, { cause: err });
   }
   if (err instanceof HTTPException) {

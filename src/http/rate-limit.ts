@@ -136,7 +136,7 @@ export interface RateLimitSettings {
  * so a client hammering the API cannot flood the log or the audit table.
  */
 export function rateLimit(
-  deps: Pick<ApiDeps, 'audit' | 'log'>,
+  deps: Pick<ApiDeps, 'audit' | 'log'> & Partial<Pick<ApiDeps, 'metrics'>>,
   settings: RateLimitSettings,
   options: Omit<TokenBucketOptions, 'perSecond' | 'burst'> = {},
 ): MiddlewareHandler<AppEnv> {
@@ -147,6 +147,7 @@ export function rateLimit(
     const principal = c.get('principal');
     const outcome = buckets.take(principal);
     if (outcome.allowed) return next();
+    deps.metrics?.authzDenied('rate-limited');
     const limit = { limitPerSecond: settings.perSecond, burst: settings.burst };
     if (outcome.report) {
       const requestId = c.get('requestId');

@@ -16,6 +16,12 @@ export interface HttpServer {
   close(graceMs: number): Promise<void>;
 }
 
+/**
+ * Where to serve: an address to bind, or a socket already bound and listening that this process
+ * was handed (socket activation: fd 3 and up). `path` names a passed unix socket for the log.
+ */
+export type ListenTarget = ListenAddress | { kind: 'fd'; fd: number; path?: string | undefined };
+
 export interface ServerTimeouts {
   /** Time a client has to send the request headers (slow-header clients are cut). */
   headersTimeoutMs: number;
@@ -28,7 +34,7 @@ export interface ServerTimeouts {
 
 export async function listen(
   app: App,
-  address: ListenAddress,
+  address: ListenTarget,
   timeouts: ServerTimeouts = { headersTimeoutMs: 15_000, requestTimeoutMs: 60_000 },
 ): Promise<HttpServer> {
   // Requests refused before the app sees them are problem+json too, not bare status lines: those
@@ -43,19 +49,52 @@ export async function listen(
   if (address.kind === 'unix') await removeStaleSocket(address.path);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    if (address.kind === 'unix') server.listen(address.path, resolve);
+    if (address.kind === 'fd') server.listen({ fd: address.fd }, resolve);
+    else if (address.kind === 'unix') server.listen(address.path, resolve);
     else server.listen(address.port, address.host, resolve);
   });
-  let bound: ListenAddress = address;
+  let bound: ListenAddress;
   if (address.kind === 'unix') {
     chmodSync(address.path, 0o660);
+    bound = address;
   } else {
+    // A passed socket's mode and owner are its unit's (SocketMode=, SocketGroup=), and its file is
+    // not ours to remove: Node unlinks only a path it bound itself.
     const info = server.address();
-    if (info && typeof info === 'object') bound = { kind: 'tcp', host: address.host, port: info.port };
+    if (info && typeof info === 'object') bound = { kind: 'tcp', host: address.kind === 'tcp' ? address.host : info.address, port: info.port };
+    else if (address.kind === 'tcp') bound = address;
+    else bound = { kind: 'unix', path: typeof info === 'string' ? info : (address.path ?? `/proc/self/fd/${address.fd}`) };
   }
   return {
     address: bound,
     close: (graceMs) => closeServer(server, graceMs),
+  };
+}
+
+export interface HttpServers extends HttpServer {
+  /** Every address served, in the order of the targets; `address` is the first. */
+  readonly addresses: readonly ListenAddress[];
+}
+
+/**
+ * Serves the app on each target (several under socket activation: a unix socket and TCP, say), one
+ * Node server each, closed together. If one cannot listen, those already listening are closed.
+ */
+export async function listenAll(app: App, targets: readonly ListenTarget[], timeouts?: ServerTimeouts): Promise<HttpServers> {
+  if (targets.length === 0) throw new Error('nothing to listen on');
+  const servers: HttpServer[] = [];
+  try {
+    for (const target of targets) servers.push(await listen(app, target, timeouts));
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.close(0)));
+    throw err;
+  }
+  return {
+    address: servers[0]!.address,
+    addresses: servers.map((s) => s.address),
+    close: async (graceMs) => {
+      await Promise.all(servers.map((s) => s.close(graceMs)));
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { prettyDestination } from './pretty.js';
 import { REDACTED, redactTokens } from './redact.js';
 
 export type { Logger };
@@ -21,9 +22,18 @@ export const redactPaths = [
   '*.secret',
   'stdin',
   '*.stdin',
+  // Chat platforms: a response_url is a capability to post into a channel; signatures are secrets' work.
+  'responseUrl',
+  '*.responseUrl',
+  'response_url',
+  '*.response_url',
+  'headers["x-slack-signature"]',
+  '*.headers["x-slack-signature"]',
 ];
 
+/** JSON lines on stdout (pipes, files, journald), or readable lines when stdout is a terminal. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const out = destination ?? (process.stdout.isTTY ? prettyDestination(process.stdout) : undefined);
   return pino(
     {
       name: 'podman-debugd',
@@ -36,6 +46,6 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination,
+    out,
   );
 }

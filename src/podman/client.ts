@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import got, { type Got, type Method, RequestError } from 'got';
 import { PodmanApiError, PodmanUnavailableError, parseLibpodError } from './errors.js';
 import type { ContainerInspect, ContainerListEntry, ExecInspect, PodmanVersion, SidecarSpec } from './types.js';
+import type { MetricsSink, PodmanOp } from '../metrics/metrics.js';
 
 /** The only place the libpod API version is named. Any /v<x> prefix works; 4.0.0 is the floor. */
 export const LIBPOD_PREFIX = '/v4.0.0/libpod';
@@ -10,9 +11,13 @@ export const LIBPOD_PREFIX = '/v4.0.0/libpod';
 export interface PodmanClientOptions {
   socketPath: string;
   timeoutMs: number;
+  /** Told the duration of every call (podman_debugd_podman_request_duration_seconds). */
+  metrics?: Pick<MetricsSink, 'podmanRequest'>;
 }
 
 interface CallOptions {
+  /** The operation's fixed name for metrics: never a path, which holds ids. */
+  op: PodmanOp;
   method?: Method;
   searchParams?: Record<string, string | number | boolean>;
   json?: unknown;
@@ -31,10 +36,12 @@ export class PodmanClient {
   private readonly http: Got;
   private readonly agent: http.Agent;
   private readonly timeoutMs: number;
+  private readonly metrics: Pick<MetricsSink, 'podmanRequest'> | undefined;
 
   constructor(options: PodmanClientOptions) {
     this.socketPath = options.socketPath;
     this.timeoutMs = options.timeoutMs;
+    this.metrics = options.metrics;
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
     this.http = got.extend({
       prefixUrl: `http://unix:${options.socketPath}:`,
@@ -54,8 +61,10 @@ export class PodmanClient {
   /** GET /_ping: proves the socket answers and tells Podman's API version. */
   async ping(timeoutMs = 2000): Promise<PodmanVersion> {
     const endpoint = 'GET /_ping';
+    const started = performance.now();
     try {
       const response = await this.http.get('_ping', { timeout: { request: timeoutMs } });
+      this.observe('ping', started, response.statusCode);
       if (response.statusCode !== 200) {
         throw new PodmanApiError(response.statusCode, '', response.body.slice(0, 200), endpoint);
       }
@@ -65,26 +74,34 @@ export class PodmanClient {
       };
       return { apiVersion: header('libpod-api-version'), server: header('server') };
     } catch (err) {
+      if (!(err instanceof PodmanApiError)) this.observe('ping', started, 'error');
       throw this.translate(err, endpoint);
     }
   }
 
   async inspectContainer(nameOrId: string): Promise<ContainerInspect | null> {
-    const { status, body } = await this.call<ContainerInspect>(`containers/${encodeURIComponent(nameOrId)}/json`, {
-      expect: [200, 404],
-    });
-    return status === 404 ? null : body;
+    try {
+      const { status, body } = await this.call<ContainerInspect>(`containers/${encodeURIComponent(nameOrId)}/json`, {
+        op: 'containerInspect',
+        expect: [200, 404],
+      });
+      return status === 404 ? null : body;
+    } catch (err) {
+      // A container removed while Podman looks it up is a 500 "does not exist in database: no such container".
+      if (err instanceof PodmanApiError && err.isNoSuchContainer) return null;
+      throw err;
+    }
   }
 
   async listContainers(filters?: Record<string, string[]>): Promise<ContainerListEntry[]> {
     const searchParams: Record<string, string> = { all: 'true' };
     if (filters) searchParams.filters = JSON.stringify(filters);
-    const { body } = await this.call<ContainerListEntry[] | null>('containers/json', { searchParams, expect: [200] });
+    const { body } = await this.call<ContainerListEntry[] | null>('containers/json', { op: 'containerList', searchParams, expect: [200] });
     return body ?? [];
   }
 
   async imageExists(reference: string): Promise<boolean> {
-    const { status } = await this.call(`images/${encodeURIComponent(reference)}/exists`, { expect: [204, 404] });
+    const { status } = await this.call(`images/${encodeURIComponent(reference)}/exists`, { op: 'imageExists', expect: [204, 404] });
     return status === 204;
   }
 
@@ -95,6 +112,7 @@ export class PodmanClient {
   async pullImage(reference: string, timeoutMs = 600_000): Promise<void> {
     const endpoint = 'POST /images/pull';
     const { status, raw } = await this.call('images/pull', {
+      op: 'imagePull',
       method: 'POST',
       searchParams: { reference, policy: 'missing', quiet: true },
       expect: [200],
@@ -114,18 +132,19 @@ export class PodmanClient {
   }
 
   async createContainer(spec: SidecarSpec): Promise<string> {
-    const { body } = await this.call<{ Id: string }>('containers/create', { method: 'POST', json: spec, expect: [201] });
+    const { body } = await this.call<{ Id: string }>('containers/create', { op: 'containerCreate', method: 'POST', json: spec, expect: [201] });
     return body.Id;
   }
 
   async startContainer(id: string): Promise<void> {
-    await this.call(`containers/${encodeURIComponent(id)}/start`, { method: 'POST', expect: [204, 304] });
+    await this.call(`containers/${encodeURIComponent(id)}/start`, { op: 'containerStart', method: 'POST', expect: [204, 304] });
   }
 
   /** Force-removes a container; true if it existed. Gone already is not an error. */
   async removeContainer(id: string): Promise<boolean> {
     const endpoint = 'DELETE /containers/{id}';
     const { status, body } = await this.call<{ Err?: string }[] | null>(`containers/${encodeURIComponent(id)}`, {
+      op: 'containerRemove',
       method: 'DELETE',
       searchParams: { force: true, timeout: 0 },
       expect: [200, 204, 404],
@@ -142,6 +161,7 @@ export class PodmanClient {
 
   async createExec(containerId: string, cmd: string[], attachStdin: boolean): Promise<string> {
     const { body } = await this.call<{ Id: string }>(`containers/${encodeURIComponent(containerId)}/exec`, {
+      op: 'execCreate',
       method: 'POST',
       json: { AttachStdout: true, AttachStderr: true, AttachStdin: attachStdin, Cmd: cmd, Tty: false },
       expect: [201],
@@ -156,6 +176,7 @@ export class PodmanClient {
    */
   startExec(execId: string, stdin: Buffer | undefined): Promise<Readable> {
     const endpoint = 'POST /exec/{id}/start';
+    const started = performance.now();
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'podman-debugd' };
       if (stdin) Object.assign(headers, { connection: 'Upgrade', upgrade: 'tcp' });
@@ -167,8 +188,12 @@ export class PodmanClient {
         timeout: this.timeoutMs,
       });
       request.once('timeout', () => request.destroy(new Error('timed out waiting for the exec to start')));
-      request.once('error', (err) => reject(this.translate(err, endpoint)));
+      request.once('error', (err) => {
+        this.observe('execStart', started, 'error');
+        reject(this.translate(err, endpoint));
+      });
       request.once('upgrade', (response, socket, head) => {
+        this.observe('execStart', started, response.statusCode ?? 'error');
         if (response.statusCode !== 101) {
           socket.destroy();
           reject(new PodmanApiError(response.statusCode ?? 0, '', 'exec upgrade refused', endpoint));
@@ -184,6 +209,7 @@ export class PodmanClient {
         resolve(socket);
       });
       request.once('response', (response) => {
+        this.observe('execStart', started, response.statusCode ?? 'error');
         if (response.statusCode !== 200) {
           readAll(response)
             .then((text) => {
@@ -201,7 +227,7 @@ export class PodmanClient {
   }
 
   async inspectExec(execId: string): Promise<ExecInspect> {
-    const { body } = await this.call<ExecInspect>(`exec/${encodeURIComponent(execId)}/json`, { expect: [200] });
+    const { body } = await this.call<ExecInspect>(`exec/${encodeURIComponent(execId)}/json`, { op: 'execInspect', expect: [200] });
     return body;
   }
 
@@ -212,6 +238,7 @@ export class PodmanClient {
     const method = options.method ?? 'GET';
     const endpoint = `${method} /${path.replace(/\/[0-9a-f]{12,64}(?=\/|$)/g, '/{id}')}`;
     let response;
+    const started = performance.now();
     try {
       response = await this.http(`${LIBPOD_PREFIX.slice(1)}/${path}`, {
         method,
@@ -222,8 +249,10 @@ export class PodmanClient {
         retry: method === 'GET' ? { limit: 1, methods: ['GET'], statusCodes: [], errorCodes: ['ECONNRESET', 'EPIPE'] } : { limit: 0 },
       });
     } catch (err) {
+      this.observe(options.op, started, 'error');
       throw this.translate(err, endpoint);
     }
+    this.observe(options.op, started, response.statusCode);
     const raw = response.body;
     const body = safeJson(raw);
     if (!options.expect.includes(response.statusCode)) {
@@ -231,6 +260,11 @@ export class PodmanClient {
       throw new PodmanApiError(response.statusCode, cause, message, endpoint);
     }
     return { status: response.statusCode, body: body as T, raw };
+  }
+
+  /** The one place Podman calls are timed. */
+  private observe(op: PodmanOp, started: number, code: number | 'error'): void {
+    this.metrics?.podmanRequest(op, code, (performance.now() - started) / 1000);
   }
 
   private translate(err: unknown, endpoint: string): Error {

@@ -21,6 +21,16 @@ export class PodmanApiError extends Error {
     return /no such image|image not known/i.test(`${this.podmanCause} ${this.podmanMessage}`);
   }
 
+  /**
+   * The OCI runtime could not start the command: not found in the image, not executable, or (a
+   * name so long that conmon cuts runc's report) only runc's "exec:" prefix survives.
+   */
+  get isCommandNotRunnable(): boolean {
+    return /OCI runtime attempted to invoke a command that was not found|OCI permission denied|unable to start container process: exec: /i.test(
+      `${this.podmanCause} ${this.podmanMessage}`,
+    );
+  }
+
   get isNameInUse(): boolean {
     return /name.* in use|already in use/i.test(`${this.podmanCause} ${this.podmanMessage}`);
   }

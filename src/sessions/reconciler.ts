@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js';
+import type { MetricsSink } from '../metrics/metrics.js';
 import type { PodmanClient } from '../podman/client.js';
 import type { ContainerListEntry } from '../podman/types.js';
 import { DAEMON_ACTOR, LABEL_MANAGED, LABEL_SESSION, LIVE_STATES } from './session.js';
@@ -29,6 +30,7 @@ export class Reconciler {
     private readonly store: SessionStore,
     private readonly sessions: SessionService,
     private readonly log: Logger,
+    private readonly metrics?: Pick<MetricsSink, 'sessionReaped'>,
   ) {}
 
   get reconciledAt(): Date | undefined {
@@ -99,6 +101,7 @@ export class Reconciler {
         if (await this.podman.removeContainer(sidecar.Id)) {
           this.log.warn({ sidecar: sidecar.Names[0], sessionId: id || null }, 'removed an orphaned sidecar');
           report.orphansRemoved++;
+          this.metrics?.sessionReaped('orphaned');
         }
       }
     }

@@ -3,6 +3,7 @@ import type { AuditEventInput, AuditStore } from '../audit/audit-store.js';
 import type { Database } from '../db/database.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { MetricsSink, SessionSource } from '../metrics/metrics.js';
 import type { PodmanClient } from '../podman/client.js';
 import { PodmanApiError } from '../podman/errors.js';
 import { runExec } from '../podman/run-exec.js';
@@ -62,6 +63,7 @@ export class SessionService {
     private readonly options: SessionServiceOptions,
     private readonly policy: PolicyHolder,
     private readonly log: Logger,
+    private readonly metrics?: Pick<MetricsSink, 'sessionCreate' | 'sessionReaped' | 'execFinished' | 'authzDenied'>,
   ) {}
 
   get(id: string): Session {
@@ -77,6 +79,7 @@ export class SessionService {
   authorize(id: string, owner: string | undefined): Session {
     const session = this.get(id);
     if (owner !== undefined && session.requestedBy !== owner) {
+      this.metrics?.authzDenied('not-owner');
       throw new AppError('forbidden', `session "${id}" belongs to another principal; that needs the scope "admin"`, {
         extensions: { requiredScope: 'admin' },
       });
@@ -93,7 +96,23 @@ export class SessionService {
     return this.creating.has(id) || this.ending.has(id);
   }
 
-  async create(input: CreateSessionInput, actor: Actor): Promise<Session> {
+  /** Creates a session; `source` says which front end asked (a metrics label, nothing else). */
+  async create(input: CreateSessionInput, actor: Actor, source: SessionSource = 'api'): Promise<Session> {
+    const profile = input.profile ?? DEFAULT_PROFILE;
+    try {
+      const session = await this.createSession(input, actor);
+      this.metrics?.sessionCreate('created', profile, source);
+      return session;
+    } catch (err) {
+      const code = err instanceof AppError ? err.code : null;
+      const outcome =
+        code === 'forbidden' ? 'denied' : code && ['bad_request', 'target_not_found', 'target_not_running', 'conflict'].includes(code) ? 'rejected' : 'failed';
+      this.metrics?.sessionCreate(outcome, profile, source);
+      throw err;
+    }
+  }
+
+  private async createSession(input: CreateSessionInput, actor: Actor): Promise<Session> {
     const cap = this.options.maxLifetimeSeconds;
     const issues = [];
     if (input.ttlSeconds !== undefined && input.ttlSeconds > cap) issues.push({ field: 'ttlSeconds', message: `must be <= ${cap}` });
@@ -235,6 +254,7 @@ export class SessionService {
       this.inTransaction(() => {
         if (this.sessions.markEnded(id, reason, new Date().toISOString())) {
           this.audit.append(event('session.ended', actor, id, { reason }));
+          if (reason !== 'ended-by-user') this.metrics?.sessionReaped(reason);
         }
       });
       this.log.info({ sessionId: id, reason, principal: actor.principal }, 'session ended');
@@ -278,6 +298,7 @@ export class SessionService {
           sessionId: id,
           data: { error: 'abandoned: the daemon stopped during creation', sidecarRemoved },
         });
+        this.metrics?.sessionReaped('abandoned');
       }
     });
   }
@@ -309,6 +330,7 @@ export class SessionService {
       }
       throw err;
     }
+    this.metrics?.execFinished(result.durationMs / 1000);
     const record = {
       argv: input.command,
       exitCode: result.exitCode,
@@ -377,6 +399,7 @@ export class SessionService {
   /** Throws the 403 for a policy refusal, auditing it first unless that is already done (`audited` null). */
   private refuse(decision: Extract<Decision, { allowed: false }>, actor: Actor, audited: Record<string, unknown> | null): never {
     if (audited !== null) this.audit.append(denialEvent(decision, actor, audited));
+    this.metrics?.authzDenied(`policy-${decision.reason}`);
     this.log.info({ principal: actor.principal, rule: decision.rule, reason: decision.reason }, 'policy refused a session');
     throw new AppError('forbidden', decision.detail, { extensions: { policyRule: decision.rule, policyReason: decision.reason } });
   }
@@ -387,10 +410,15 @@ function denialEvent(decision: Extract<Decision, { allowed: false }>, actor: Act
     type: 'policy.denied',
     actor: actor.principal,
     requestId: actor.requestId,
-    data: { rule: decision.rule, reason: decision.reason, detail: decision.detail, ...request },
+    data: { rule: decision.rule, reason: decision.reason, detail: decision.detail, ...request, ...chatOf(actor) },
   };
 }
 
 function event(type: AuditEventInput['type'], actor: Actor, sessionId: string, data: Record<string, unknown>): AuditEventInput {
-  return { type, actor: actor.principal, sessionId, requestId: actor.requestId, data };
+  return { type, actor: actor.principal, sessionId, requestId: actor.requestId, data: { ...data, ...chatOf(actor) } };
+}
+
+/** A chat action's platform, team, user and channel, recorded with every event it causes. */
+function chatOf(actor: Actor): { chat?: Actor['chat'] } {
+  return actor.chat ? { chat: actor.chat } : {};
 }

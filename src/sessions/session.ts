@@ -43,6 +43,18 @@ export const SIDECAR_GRACE_SECONDS = 60;
 export interface Actor {
   principal: string;
   requestId: string | null;
+  /** Set when the action came from a chat command: the human behind the principal, on record. */
+  chat?: ChatDetails;
+}
+
+/** The chat user and channel of a chat action, as the (verified) platform request names them. */
+export interface ChatDetails {
+  platform: string;
+  teamId: string;
+  userId: string;
+  userName: string;
+  channelId: string;
+  channelName: string;
 }
 
 export const DAEMON_ACTOR: Actor = { principal: 'podman-debugd', requestId: null };

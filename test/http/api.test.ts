@@ -53,9 +53,13 @@ describe('the OpenAPI document', () => {
     assert.equal(response.body.openapi, '3.1.0');
     assert.deepEqual(Object.keys(response.body.paths).sort(), [
       '/healthz',
+      '/metrics',
       '/readyz',
       '/v1/audit',
       '/v1/audit/export',
+      '/v1/chatops/mattermost/commands',
+      '/v1/chatops/slack/actions',
+      '/v1/chatops/slack/commands',
       '/v1/containers',
       '/v1/sessions',
       '/v1/sessions/{id}',
@@ -72,13 +76,17 @@ describe('the OpenAPI document', () => {
 });
 
 describe('authentication', () => {
-  // Every /v1 operation in the document, with a path that exists in form.
+  // Every /v1 operation in the document, with a path that exists in form, and its security scheme.
   const operations = () => {
-    const document = buildOpenApiDocument() as { paths: Record<string, Record<string, unknown>> };
+    const document = buildOpenApiDocument() as { paths: Record<string, Record<string, { security?: Array<Record<string, string[]>> }>> };
     return Object.entries(document.paths)
       .filter(([path]) => path.startsWith('/v1/'))
       .flatMap(([path, methods]) =>
-        Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path: path.replace('{id}', '00000000-0000-4000-8000-000000000000') })),
+        Object.entries(methods).map(([method, operation]) => ({
+          method: method.toUpperCase(),
+          path: path.replace('{id}', '00000000-0000-4000-8000-000000000000'),
+          scheme: Object.keys(operation.security?.[0] ?? {})[0],
+        })),
       );
   };
 
@@ -87,7 +95,17 @@ describe('authentication', () => {
     daemon.ctx.tokens.revoke('revoked-user');
     const cases = operations();
     assert.ok(cases.length >= 6);
-    for (const { method, path } of cases) {
+    for (const { method, path, scheme } of cases) {
+      if (scheme !== 'bearerAuth') {
+        // The chat routes: the platform's signature or token, never a bearer token (not even a valid one).
+        assert.ok(['slackSignature', 'mattermostToken'].includes(scheme!), `${method} ${path} declares a known security scheme, not ${scheme}`);
+        for (const token of [null, 'pdd_not-a-real-token', revoked, daemon.token]) {
+          const response = await daemon.api(method, path, { token, raw: 'text=app', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+          assertProblem(response, 401);
+          assert.match(response.body.detail, /Slack|Mattermost/, `${method} ${path}`);
+        }
+        continue;
+      }
       for (const [token, pattern] of [
         [null, /Authorization: Bearer/],
         ['pdd_not-a-real-token', /not valid/],
@@ -269,15 +287,27 @@ describe('scopes: a matrix generated from the OpenAPI document', () => {
   it('every /v1 operation: expired token 401, wrong scope 403 naming the scope, right scope passes auth', async () => {
     const local = startTestDaemon({ podmanSocket: '/nonexistent/podman-debugd-test/podman.sock' });
     try {
-      const document = buildOpenApiDocument() as { paths: Record<string, Record<string, { security?: Array<{ bearerAuth: string[] }> }>> };
+      const document = buildOpenApiDocument() as { paths: Record<string, Record<string, { security?: Array<Record<string, string[]>> }>> };
       const expired = local.ctx.tokens.create('expired', { expiresAt: new Date(Date.now() - 1000) });
       const tokens = new Map(
         (['sessions:read', 'sessions:write', 'exec', 'audit:read'] as const).map((scope) => [scope, local.ctx.tokens.create(`only-${scope.replace(':', '-')}`, { scopes: [scope] })]),
       );
       let cases = 0;
+      let chatOperations = 0;
       for (const [path, methods] of Object.entries(document.paths)) {
         if (!path.startsWith('/v1/')) continue;
         for (const [method, operation] of Object.entries(methods)) {
+          const scheme = Object.keys(operation.security?.[0] ?? {})[0];
+          if (scheme === 'slackSignature' || scheme === 'mattermostToken') {
+            // Signed by the chat platform: no bearer token of any scope opens it.
+            for (const token of [expired, ...tokens.values()]) {
+              const response = await local.api('POST', path, { token, raw: 'text=app', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+              assert.equal(response.status, 401, `${method} ${path}: a bearer token must not authenticate a chat route`);
+            }
+            chatOperations++;
+            continue;
+          }
+          assert.equal(scheme, 'bearerAuth', `${method} ${path} declares a known security scheme`);
           const needed = operation.security?.[0]?.bearerAuth?.[0];
           assert.ok(needed, `${method} ${path} declares a scope`);
           const url = path.replace('{id}', '00000000-0000-4000-8000-000000000000');
@@ -301,6 +331,7 @@ describe('scopes: a matrix generated from the OpenAPI document', () => {
         }
       }
       assert.ok(cases >= 9 * 4, `${cases} cases: 9 operations x 4 scopes`);
+      assert.equal(chatOperations, 3, 'the three chat routes are checked, not skipped');
       const denied = local.ctx.db.prepare(`SELECT COUNT(*) AS n FROM audit_events WHERE type = 'auth.denied' AND data LIKE '%missing-scope%'`).get() as { n: number };
       assert.equal(denied.n, cases / 4 * 3);
     } finally {

@@ -8,11 +8,14 @@ const run = promisify(execFile);
 const MAIN = join(packageRoot(), 'src', 'main.ts');
 const NODE_ARGS = ['--import', 'tsx', MAIN];
 
+// systemd's hand-over to a test runner that runs as a service is not for the daemons it starts.
+const SYSTEMD_HANDOVER = new Set(['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID']);
+
 /** A clean environment: nothing of the developer's PODMAN_DEBUGD_* or CONTAINER_HOST leaks in. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('PODMAN_DEBUGD_') && key !== 'CONTAINER_HOST' && key !== 'STATE_DIRECTORY') env[key] = value;
+    if (!key.startsWith('PODMAN_DEBUGD_') && key !== 'CONTAINER_HOST' && key !== 'STATE_DIRECTORY' && !SYSTEMD_HANDOVER.has(key)) env[key] = value;
   }
   return { ...env, ...extra };
 }
@@ -35,9 +38,13 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs `podman-debugd serve` as a real process and parses its JSON log lines. */
-export function serve(args: string[], env: NodeJS.ProcessEnv): ServeProcess {
-  const child = spawn(process.execPath, [...NODE_ARGS, 'serve', ...args], { env, cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs `podman-debugd serve` as a real process and parses its JSON log lines. `launcher` is a
+ * command that execs it in place (e.g. systemd-socket-activate and its options).
+ */
+export function serve(args: string[], env: NodeJS.ProcessEnv, launcher: string[] = []): ServeProcess {
+  const [command, ...argv] = [...launcher, process.execPath, ...NODE_ARGS, 'serve', ...args];
+  const child = spawn(command!, argv, { env, cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, any>[] = [];
   const waiters: Array<{ predicate: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }> = [];
   createInterface({ input: child.stdout! }).on('line', (text) => {
