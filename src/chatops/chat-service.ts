@@ -180,7 +180,7 @@ export class ChatCommandService {
         await post(textMessage(`A lease of ${duration(input.ttlSeconds)} is longer than this daemon allows (${duration(this.deps.maxLifetimeSeconds)}).`));
         return;
       }
-      const session = await this.deps.sessions.create(input, actor);
+      const session = await this.deps.sessions.create(input, actor, user.platform);
       await post(sessionStartedMessage(session, user));
       if (this.deps.settings[user.platform]?.channelNotices) await post(channelStartNotice(session, user), true);
     } catch (err) {

@@ -206,6 +206,11 @@ describe('Slack: a debug session from chat', () => {
     assert.deepEqual(command[0].data, { ...chat, command: 'create', text: 'app --ttl 10m INC-42: checkout returns 500s', outcome: 'accepted' });
   });
 
+  it('the session is counted as created from Slack in the metrics', async () => {
+    const { body } = await daemon.ctx.metrics.scrape();
+    assert.match(body, /^podman_debugd_sessions_created_total\{outcome="created",profile="general",source="slack"\} 1$/m);
+  });
+
   it('/debug run app -- ps: the posted output shows the target\'s process as PID 1', async (t) => {
     const { answer, responseUrl } = await slash(ALICE, 'run app -- ps');
     assertAck(answer, /Working on it: running ps/);
