@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { SCOPES } from '../../src/auth/scopes.js';
 import { buildOpenApiDocument } from '../../src/http/openapi-document.js';
 import { packageRoot } from '../../src/package-root.js';
 import { type TestDaemon, creatingSessionRow, startTestDaemon } from '../support/test-daemon.js';
@@ -76,11 +77,18 @@ describe('the OpenAPI document', () => {
 });
 
 describe('authentication', () => {
-  // Every /v1 operation in the document, with a path that exists in form, and its security scheme.
+  // Every operation in the document that is not public, with a path that exists in form, and its
+  // security scheme. Public operations (`security: []`) are exactly the probes: a new route cannot
+  // slip out of the checks below by being left unsecured.
   const operations = () => {
     const document = buildOpenApiDocument() as { paths: Record<string, Record<string, { security?: Array<Record<string, string[]>> }>> };
+    const isPublic = (operation: { security?: unknown[] }) => Array.isArray(operation.security) && operation.security.length === 0;
+    const publicOps = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).filter(([, op]) => isPublic(op)).map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    assert.deepEqual(publicOps.sort(), ['GET /healthz', 'GET /readyz'], 'only the probes are public');
     return Object.entries(document.paths)
-      .filter(([path]) => path.startsWith('/v1/'))
+      .map(([path, methods]) => [path, Object.fromEntries(Object.entries(methods).filter(([, op]) => !isPublic(op)))] as const)
       .flatMap(([path, methods]) =>
         Object.entries(methods).map(([method, operation]) => ({
           method: method.toUpperCase(),
@@ -90,7 +98,7 @@ describe('authentication', () => {
       );
   };
 
-  it('every /v1 route refuses a request without a token, with a bad token and with a revoked token', async () => {
+  it('every secured route refuses a request without a token, with a bad token and with a revoked token', async () => {
     const revoked = daemon.ctx.tokens.create('revoked-user');
     daemon.ctx.tokens.revoke('revoked-user');
     const cases = operations();
@@ -284,19 +292,20 @@ describe('internal errors', () => {
 });
 
 describe('scopes: a matrix generated from the OpenAPI document', () => {
-  it('every /v1 operation: expired token 401, wrong scope 403 naming the scope, right scope passes auth', async () => {
+  it('every secured operation: expired token 401, wrong scope 403 naming the scope, right scope passes auth', async (t) => {
     const local = startTestDaemon({ podmanSocket: '/nonexistent/podman-debugd-test/podman.sock' });
     try {
       const document = buildOpenApiDocument() as { paths: Record<string, Record<string, { security?: Array<Record<string, string[]>> }>> };
       const expired = local.ctx.tokens.create('expired', { expiresAt: new Date(Date.now() - 1000) });
       const tokens = new Map(
-        (['sessions:read', 'sessions:write', 'exec', 'audit:read'] as const).map((scope) => [scope, local.ctx.tokens.create(`only-${scope.replace(':', '-')}`, { scopes: [scope] })]),
+        SCOPES.filter((scope) => scope !== 'admin').map((scope) => [scope, local.ctx.tokens.create(`only-${scope.replace(':', '-')}`, { scopes: [scope] })]),
       );
       let cases = 0;
+      let operations = 0;
       let chatOperations = 0;
       for (const [path, methods] of Object.entries(document.paths)) {
-        if (!path.startsWith('/v1/')) continue;
         for (const [method, operation] of Object.entries(methods)) {
+          if (Array.isArray(operation.security) && operation.security.length === 0) continue; // the probes, checked above
           const scheme = Object.keys(operation.security?.[0] ?? {})[0];
           if (scheme === 'slackSignature' || scheme === 'mattermostToken') {
             // Signed by the chat platform: no bearer token of any scope opens it.
@@ -314,6 +323,7 @@ describe('scopes: a matrix generated from the OpenAPI document', () => {
           const body = method === 'post' ? { target: 'app', command: ['ps'] } : method === 'patch' ? { ttlSeconds: 60 } : undefined;
           const call = (token: string) => local.api(method.toUpperCase(), url, { token, body });
 
+          operations++;
           const exp = await call(expired);
           assert.equal(exp.status, 401, `${method} ${path} with an expired token`);
           assert.match(exp.body.detail, /expired/);
@@ -330,10 +340,12 @@ describe('scopes: a matrix generated from the OpenAPI document', () => {
           }
         }
       }
-      assert.ok(cases >= 9 * 4, `${cases} cases: 9 operations x 4 scopes`);
+      assert.ok(operations >= 10, `${operations} bearer operations`);
+      assert.equal(cases, operations * tokens.size);
       assert.equal(chatOperations, 3, 'the three chat routes are checked, not skipped');
       const denied = local.ctx.db.prepare(`SELECT COUNT(*) AS n FROM audit_events WHERE type = 'auth.denied' AND data LIKE '%missing-scope%'`).get() as { n: number };
-      assert.equal(denied.n, cases / 4 * 3);
+      assert.equal(denied.n, operations * (tokens.size - 1));
+      t.diagnostic(`${operations} bearer operations x ${tokens.size} single-scope tokens = ${cases} scope cases, plus ${operations} expired-token cases and ${chatOperations} chat operations x ${tokens.size + 1} bearer tokens`);
     } finally {
       await local.close();
     }
