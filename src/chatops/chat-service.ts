@@ -161,13 +161,10 @@ export class ChatCommandService {
     post: (m: ChatMessage, inChannel?: boolean) => Promise<void>,
   ): Promise<void> {
     try {
-      const ttl = command.ttlSeconds ?? this.deps.defaultTtlSeconds;
       const input: CreateSessionInput = {
         target: command.target,
         image: command.image,
         ttlSeconds: command.ttlSeconds,
-        // Room for the Extend button: a hard lifetime beyond the first lease (the chatops file's maxLifetime).
-        maxLifetimeSeconds: Math.min(this.deps.maxLifetimeSeconds, Math.max(this.deps.settings.maxLifetimeSeconds, ttl)),
         profile: command.profile,
         reason: command.reason,
       };
@@ -180,7 +177,10 @@ export class ChatCommandService {
         await post(textMessage(`A lease of ${duration(input.ttlSeconds)} is longer than this daemon allows (${duration(this.deps.maxLifetimeSeconds)}).`));
         return;
       }
-      const session = await this.deps.sessions.create(input, actor, user.platform);
+      // Room for the Extend button: a hard lifetime beyond the first lease (the chatops file's
+      // maxLifetime), fitted to what the policy allows rather than refused.
+      const preferredMaxLifetimeSeconds = Math.min(this.deps.maxLifetimeSeconds, this.deps.settings.maxLifetimeSeconds);
+      const session = await this.deps.sessions.create({ ...input, preferredMaxLifetimeSeconds }, actor, user.platform);
       await post(sessionStartedMessage(session, user));
       if (this.deps.settings[user.platform]?.channelNotices) await post(channelStartNotice(session, user), true);
     } catch (err) {

@@ -10,6 +10,11 @@ export interface SessionRequest {
   profile: Profile;
   ttlSeconds: number | undefined;
   maxLifetimeSeconds: number | undefined;
+  /**
+   * A hard lifetime the front end would like when the caller named none (chat asks for room to
+   * Extend); unlike maxLifetimeSeconds it is fitted to the rule, never refused.
+   */
+  preferredMaxLifetimeSeconds?: number | undefined;
   reason: string | undefined;
 }
 
@@ -32,7 +37,7 @@ export type DenialReason =
   | 'total-session-limit';
 
 export type Decision =
-  | { allowed: true; rule: string; ttlSeconds: number; maxLifetimeSeconds: number | undefined }
+  | { allowed: true; rule: string; ttlSeconds: number; maxLifetimeSeconds: number }
   | { allowed: false; rule: string | null; reason: DenialReason; detail: string };
 
 interface Refusal {
@@ -93,7 +98,8 @@ function evaluateRule(rule: Rule, request: SessionRequest, usage: SessionUsage, 
   if (rule.maxTtlSeconds !== null && ttlSeconds > rule.maxTtlSeconds) {
     return { reason: 'ttl-too-long', detail: `ttlSeconds ${ttlSeconds} is above its maximum of ${rule.maxTtlSeconds}` };
   }
-  const lifetime = request.maxLifetimeSeconds ?? ttlSeconds;
+  const fitted = Math.max(ttlSeconds, Math.min(request.preferredMaxLifetimeSeconds ?? ttlSeconds, rule.maxLifetimeSeconds ?? Infinity));
+  const lifetime = request.maxLifetimeSeconds ?? fitted;
   if (rule.maxLifetimeSeconds !== null && lifetime > rule.maxLifetimeSeconds) {
     return { reason: 'lifetime-too-long', detail: `maxLifetimeSeconds ${lifetime} is above its maximum of ${rule.maxLifetimeSeconds}` };
   }
@@ -106,7 +112,7 @@ function evaluateRule(rule: Rule, request: SessionRequest, usage: SessionUsage, 
       detail: `"${request.principal}" already has ${usage.byPrincipal} live sessions, its maximum of ${rule.maxConcurrentSessions}; end one first`,
     };
   }
-  return { allowed: true, rule: rule.name, ttlSeconds, maxLifetimeSeconds: request.maxLifetimeSeconds };
+  return { allowed: true, rule: rule.name, ttlSeconds, maxLifetimeSeconds: lifetime };
 }
 
 function deny(rule: string | null, reason: DenialReason, detail: string): Decision {

@@ -19,6 +19,8 @@ export interface CreateSessionInput {
   image?: string | undefined;
   ttlSeconds?: number | undefined;
   maxLifetimeSeconds?: number | undefined;
+  /** When maxLifetimeSeconds is not given: a hard lifetime to fit to the policy (chat: room to Extend). */
+  preferredMaxLifetimeSeconds?: number | undefined;
   profile?: Profile | undefined;
   reason?: string | undefined;
   command?: string[] | undefined;
@@ -154,6 +156,7 @@ export class SessionService {
       profile,
       ttlSeconds: input.ttlSeconds,
       maxLifetimeSeconds: input.maxLifetimeSeconds,
+      preferredMaxLifetimeSeconds: input.preferredMaxLifetimeSeconds === undefined ? undefined : Math.min(cap, input.preferredMaxLifetimeSeconds),
       reason: input.reason,
     };
 
@@ -172,7 +175,7 @@ export class SessionService {
           return verdict;
         }
         const ttlSeconds = verdict.ttlSeconds;
-        const maxLifetimeSeconds = verdict.maxLifetimeSeconds ?? ttlSeconds;
+        const maxLifetimeSeconds = verdict.maxLifetimeSeconds;
         this.sessions.insertCreating({
           id,
           targetId: target.Id,
@@ -206,7 +209,7 @@ export class SessionService {
         return verdict;
       });
       if (!decision.allowed) this.refuse(decision, actor, null);
-      const maxLifetimeSeconds = decision.maxLifetimeSeconds ?? decision.ttlSeconds;
+      const maxLifetimeSeconds = decision.maxLifetimeSeconds;
 
       let sidecarId: string | null = null;
       try {

@@ -138,7 +138,7 @@ describe('decisions', () => {
 
   it('grants through the first rule that allows everything, fitting an unasked lease to the rule', () => {
     const d = decide(policy, request(), IDLE, DEFAULTS);
-    assert.deepEqual(d, { allowed: true, rule: 'oncall', ttlSeconds: 600, maxLifetimeSeconds: undefined });
+    assert.deepEqual(d, { allowed: true, rule: 'oncall', ttlSeconds: 600, maxLifetimeSeconds: 600 });
     const byLabel = decide(policy, request({ target: { name: 'ledger', labels: { team: 'payments' } } }), IDLE, DEFAULTS);
     assert.equal(byLabel.allowed, true);
     const chat = decide(policy, request({ principal: 'slack:T1:U42' }), IDLE, DEFAULTS);
@@ -178,6 +178,15 @@ describe('decisions', () => {
     assert.equal(other.allowed && other.rule, 'no-databases');
     const neither = decide(policy, request({ image: 'x/y:z' }), IDLE, DEFAULTS);
     assert.match(neither.allowed ? '' : neither.detail, /no policy rule allows this: rule "oncall": image .*; rule "no-databases": image/);
+  });
+
+  it('a preferred hard lifetime (chat\'s room to Extend) is fitted to the rule, never refused', () => {
+    const fitted = decide(policy, request({ preferredMaxLifetimeSeconds: 3600 }), IDLE, DEFAULTS);
+    assert.deepEqual(fitted.allowed && [fitted.ttlSeconds, fitted.maxLifetimeSeconds], [600, 1200]);
+    const bob = decide(policy, request({ principal: 'bob', reason: 'x', preferredMaxLifetimeSeconds: 3600 }), IDLE, DEFAULTS);
+    assert.deepEqual(bob.allowed && [bob.ttlSeconds, bob.maxLifetimeSeconds], [900, 3600]);
+    const shorter = decide(policy, request({ principal: 'bob', reason: 'x', preferredMaxLifetimeSeconds: 60 }), IDLE, DEFAULTS);
+    assert.deepEqual(shorter.allowed && [shorter.ttlSeconds, shorter.maxLifetimeSeconds], [900, 900]);
   });
 
   it('a rule with an empty allow list only denies', () => {
