@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { inspect } from 'node:util';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../config/parse-yaml.js';
 import { z } from 'zod';
 import { DEFAULT_SCOPES, SCOPES, type Scope } from '../auth/scopes.js';
 import { type AllowedOrigin, parseAllowedOrigin } from './response-poster.js';

@@ -44,15 +44,24 @@ export function createApp(deps: ApiDeps): App {
     },
   });
 
+  // The request line's fields are safe by construction (a sanitized request id, a principal name,
+  // a token-redacted path), so it skips pino's path redaction (11 µs a line, 2 µs without; GET
+  // /v1/sessions/{id} +20% req/s). The stream hook still scrubs anything token-shaped from the line.
+  const requestLog = deps.log.child({}, { redact: [] });
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
     // A client's id is kept only if it is sane and no token (it is logged, audited and echoed).
     const requestId = incoming && REQUEST_ID.test(incoming) && !mentionsToken(incoming) ? incoming : randomUUID();
     c.set('requestId', requestId);
+    // Set before the handler, so the response is built with it: a header added to a finished
+    // response makes Hono rebuild it around a body stream, which @hono/node-server then has to read
+    // back instead of writing the string (GET /v1/sessions/{id}: 8.7k req/s that way, 14k this way).
+    c.header('x-request-id', requestId);
     const started = performance.now();
     await next();
-    c.header('x-request-id', requestId);
-    deps.log.info(
+    // Responses made outside the context (problem+json) carry it themselves; anything else gets it here.
+    if (c.res.headers.get('x-request-id') !== requestId) c.header('x-request-id', requestId);
+    requestLog.info(
       {
         requestId,
         principal: c.get('principal') ?? null,
@@ -66,22 +75,23 @@ export function createApp(deps: ApiDeps): App {
     );
   });
 
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: deps.bodyLimitBytes,
-      onError: (c) => {
-        // The body stays unread, and @hono/node-server then closes the socket (after a short drain),
-        // so say so: a keep-alive client (a proxy) would otherwise send its next request down it.
-        const response = problemResponse(
-          new AppError('payload_too_large', `request body exceeds ${deps.bodyLimitBytes} bytes`),
-          c.get('requestId'),
-        );
-        response.headers.set('connection', 'close');
-        return response;
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: deps.bodyLimitBytes,
+    onError: (c) => {
+      // The body stays unread, and @hono/node-server then closes the socket (after a short drain),
+      // so say so: a keep-alive client (a proxy) would otherwise send its next request down it.
+      const response = problemResponse(
+        new AppError('payload_too_large', `request body exceeds ${deps.bodyLimitBytes} bytes`),
+        c.get('requestId'),
+      );
+      response.headers.set('connection', 'close');
+      return response;
+    },
+  });
+  // GET and HEAD carry no body here (@hono/node-server never attaches one), so bodyLimit would only
+  // pass them on; asking it makes the adaptor build a full WHATWG Request for every read (GET
+  // /v1/sessions/{id}: 5.2k req/s with it, 8.7k without; bench/results/results.md).
+  app.use('/v1/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
   // One instance of each, so /v1 and /metrics share the failure and rate buckets.
   const authenticate = requireToken(deps);
   const limitRate = rateLimit(deps, deps.rateLimit);

@@ -79,12 +79,13 @@ function securityHeaders(contentType: string, cacheControl: string): Record<stri
 }
 
 export function registerDocsUi(app: App): void {
-  const dist = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
-  // Read once, on first use: the bundle is 1.7 MB and most daemons never serve it.
+  // Found and read once, on first use: the bundle is 1.7 MB and most daemons never serve it.
+  let dist: string | undefined;
   const cache = new Map<string, Uint8Array<ArrayBuffer>>();
   const asset = (name: string): Uint8Array<ArrayBuffer> => {
     let body = cache.get(name);
     if (!body) {
+      dist ??= dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
       body = new Uint8Array(readFileSync(join(dist, name)));
       cache.set(name, body);
     }

@@ -1,4 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
 import type { DenialReason as PolicyDenialReason } from '../policy/decide.js';
 import { PROFILES, type Profile } from '../sessions/profiles.js';
 
@@ -72,7 +74,6 @@ export type PodmanOp =
   | 'containerCreate'
   | 'containerStart'
   | 'containerRemove'
-  | 'imageExists'
   | 'imagePull'
   | 'execCreate'
   | 'execStart'
@@ -96,20 +97,44 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
+/** What is recorded before prom-client is loaded; past this many events it is loaded anyway. */
+const MAX_PENDING = 1000;
+
+interface LiveMetrics {
+  registry: Registry;
+  created: Counter<'outcome' | 'profile' | 'source'>;
+  reaped: Counter<'reason'>;
+  podmanDuration: Histogram<'op' | 'code'>;
+  execDuration: Histogram;
+  denied: Counter<'reason'>;
+}
+
 /**
  * The daemon's Prometheus metrics, on a private registry per context (never prom-client's global
  * one), so a test process can run many daemons side by side.
+ *
+ * prom-client is loaded when /metrics is first scraped (or after MAX_PENDING events), not at start:
+ * it cost start-up time and memory for nothing on a daemon nobody scrapes (bench/results/results.md).
+ * Until then events are kept, with their values, and replayed in order, so the first scrape shows
+ * exactly what it would have. Node's process metrics (GC, event loop lag) start with the first scrape.
  */
 export class Metrics implements MetricsSink {
-  readonly registry = new Registry();
-  private readonly created: Counter<'outcome' | 'profile' | 'source'>;
-  private readonly reaped: Counter<'reason'>;
-  private readonly podmanDuration: Histogram<'op' | 'code'>;
-  private readonly execDuration: Histogram;
-  private readonly denied: Counter<'reason'>;
+  private live: LiveMetrics | undefined;
+  private pending: Array<(live: LiveMetrics) => void> = [];
 
-  constructor(options: MetricsOptions) {
-    const registers = [this.registry];
+  constructor(private readonly options: MetricsOptions) {}
+
+  /** The registry (loads prom-client). */
+  get registry(): Registry {
+    return this.load().registry;
+  }
+
+  private load(): LiveMetrics {
+    if (this.live) return this.live;
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = createRequire(import.meta.url)('prom-client') as typeof PromClient;
+    const options = this.options;
+    const registry = new Registry();
+    const registers = [registry];
     new Gauge({
       name: 'podman_debugd_sessions_active',
       help: 'Debug sessions that are active now (read from the database at scrape time)',
@@ -118,32 +143,32 @@ export class Metrics implements MetricsSink {
         this.set(options.activeSessions());
       },
     });
-    this.created = new Counter({
+    const created = new Counter({
       name: 'podman_debugd_sessions_created_total',
       help: 'Session create requests by outcome (created, denied, rejected, failed), profile and source',
       labelNames: ['outcome', 'profile', 'source'],
       registers,
     });
-    this.reaped = new Counter({
+    const reaped = new Counter({
       name: 'podman_debugd_reaped_total',
       help: 'Sidecars the daemon removed without a user asking, by reason',
       labelNames: ['reason'],
       registers,
     });
-    this.podmanDuration = new Histogram({
+    const podmanDuration = new Histogram({
       name: 'podman_debugd_podman_request_duration_seconds',
       help: 'Duration of libpod API calls by operation and HTTP status (error: no answer); execStart until the output starts',
       labelNames: ['op', 'code'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180, 600],
       registers,
     });
-    this.execDuration = new Histogram({
+    const execDuration = new Histogram({
       name: 'podman_debugd_exec_duration_seconds',
       help: 'Duration of commands run in debug sessions, timed-out ones included',
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       registers,
     });
-    this.denied = new Counter({
+    const denied = new Counter({
       name: 'podman_debugd_authz_denied_total',
       help: 'Refused requests by reason: token-* (401); missing-scope, not-owner, policy-* (403); rate-limited, auth-failures-limited (429)',
       labelNames: ['reason'],
@@ -159,36 +184,52 @@ export class Metrics implements MetricsSink {
     // Known series start at 0, so rate() and absent() work before the first event.
     for (const source of SESSION_SOURCES) {
       for (const profile of PROFILES) {
-        for (const outcome of CREATE_OUTCOMES) this.created.inc({ outcome, profile, source }, 0);
+        for (const outcome of CREATE_OUTCOMES) created.inc({ outcome, profile, source }, 0);
       }
     }
-    for (const reason of REAP_REASONS) this.reaped.inc({ reason }, 0);
-    for (const reason of DENIAL_REASONS) this.denied.inc({ reason }, 0);
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    for (const reason of REAP_REASONS) reaped.inc({ reason }, 0);
+    for (const reason of DENIAL_REASONS) denied.inc({ reason }, 0);
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+    const live: LiveMetrics = { registry, created, reaped, podmanDuration, execDuration, denied };
+    this.live = live;
+    for (const replay of this.pending) replay(live);
+    this.pending = [];
+    return live;
+  }
+
+  private record(event: (live: LiveMetrics) => void): void {
+    if (this.live) {
+      event(this.live);
+      return;
+    }
+    this.pending.push(event);
+    if (this.pending.length >= MAX_PENDING) this.load();
   }
 
   sessionCreate(outcome: CreateOutcome, profile: Profile, source: SessionSource): void {
-    this.created.inc({ outcome, profile, source });
+    this.record((m) => m.created.inc({ outcome, profile, source }));
   }
 
   sessionReaped(reason: ReapReason): void {
-    this.reaped.inc({ reason });
+    this.record((m) => m.reaped.inc({ reason }));
   }
 
   podmanRequest(op: PodmanOp, code: number | 'error', seconds: number): void {
-    this.podmanDuration.observe({ op, code: String(code) }, seconds);
+    this.record((m) => m.podmanDuration.observe({ op, code: String(code) }, seconds));
   }
 
   execFinished(seconds: number): void {
-    this.execDuration.observe(seconds);
+    this.record((m) => m.execDuration.observe(seconds));
   }
 
   authzDenied(reason: DenialReason): void {
-    this.denied.inc({ reason });
+    this.record((m) => m.denied.inc({ reason }));
   }
 
   /** The text exposition format, as Prometheus scrapes it. */
   async scrape(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const { registry } = this.load();
+    return { contentType: registry.contentType, body: await registry.metrics() };
   }
 }

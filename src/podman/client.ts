@@ -100,11 +100,6 @@ export class PodmanClient {
     return body ?? [];
   }
 
-  async imageExists(reference: string): Promise<boolean> {
-    const { status } = await this.call(`images/${encodeURIComponent(reference)}/exists`, { op: 'imageExists', expect: [204, 404] });
-    return status === 204;
-  }
-
   /**
    * Pulls an image if it is missing. Libpod answers 200 even when the pull fails and reports the
    * failure as an {"error": ...} line in the NDJSON progress stream, so read every line.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../config/parse-yaml.js';
 import { type Policy, compilePolicy, crossCheck } from './policy.js';
 import { PolicyFileSchema } from './policy-schema.js';
 

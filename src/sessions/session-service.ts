@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import type { MetricsSink, SessionSource } from '../metrics/metrics.js';
 import type { PodmanClient } from '../podman/client.js';
 import { PodmanApiError } from '../podman/errors.js';
+import type { SidecarSpec } from '../podman/types.js';
 import { runExec } from '../podman/run-exec.js';
 import { type Decision, type SessionRequest, decide } from '../policy/decide.js';
 import type { PolicyHolder } from '../policy/policy-holder.js';
@@ -213,8 +214,7 @@ export class SessionService {
 
       let sidecarId: string | null = null;
       try {
-        await this.ensureImage(image);
-        sidecarId = await this.podman.createContainer(
+        sidecarId = await this.createSidecar(
           buildSidecarSpec({ sessionId: id, name, image, target, lifetimeSeconds: maxLifetimeSeconds, command: input.command ?? null, profile }),
         );
         await this.podman.startContainer(sidecarId);
@@ -364,9 +364,23 @@ export class SessionService {
     return { exitCode: result.exitCode, ...outcome };
   }
 
-  /** Pulls the image if it is missing (libpod's policy=missing); a failed pull is a 502. */
-  private async ensureImage(image: string): Promise<void> {
-    if (await this.podman.imageExists(image)) return;
+  /**
+   * Creates the sidecar. The image is nearly always present, so create is tried first rather than
+   * asking Podman whether the image exists before every create (one libpod call fewer per
+   * session): only when create answers "image not known" is the image pulled and create retried.
+   */
+  private async createSidecar(spec: SidecarSpec): Promise<string> {
+    try {
+      return await this.podman.createContainer(spec);
+    } catch (err) {
+      if (!(err instanceof PodmanApiError && err.isNoSuchImage)) throw err;
+    }
+    await this.pullImage(spec.image);
+    return this.podman.createContainer(spec);
+  }
+
+  /** Pulls a missing image (libpod's policy=missing); a failed pull is a 502. */
+  private async pullImage(image: string): Promise<void> {
     this.log.info({ image }, 'pulling debug image');
     try {
       await this.podman.pullImage(image);
