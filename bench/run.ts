@@ -8,8 +8,9 @@
  *   npm run bench -- --cpu-prof DIR     also write the daemon's V8 CPU profile into DIR
  *
  * Flags: --iterations N, --load-seconds S, --load-rounds N, --connections N, --concurrent N,
- * --concurrent-rounds N, --runner built|tsx,
- * --keep (leave the work directory: daemon log, databases).
+ * --concurrent-rounds N, --runner built|tsx, --keep (leave the work directory: daemon log,
+ * databases), --render DIR (rewrite DIR's results.md and results.svg from its results.json).
+ * Measure on a quiet machine: other load shows up in every number.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +47,7 @@ const { values: flags } = parseArgs({
     runner: { type: 'string' },
     'cpu-prof': { type: 'string' },
     keep: { type: 'boolean', default: false },
+    render: { type: 'string' },
   },
 });
 
@@ -469,12 +471,9 @@ async function main(): Promise<void> {
       },
       ready: { firstStartMs, restartsMs, medianMs: median(restartsMs) },
     };
-    const notesFile = join(packageRoot(), 'bench', 'notes.md');
-    const notes = !smoke && existsSync(notesFile) ? readFileSync(notesFile, 'utf8') : '';
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(join(outDir, 'results.md'), markdown(results, notes));
-    writeFileSync(join(outDir, 'results.svg'), chart(results));
+    render(outDir);
     for (const t of targets(results)) say(`${t.met ? 'met    ' : 'NOT MET'} ${t.what}: ${t.measured} (target ${t.goal})`);
     say(`wrote ${join(outDir, 'results.md')}, results.svg, results.json`);
   } finally {
@@ -486,4 +485,18 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+/** Writes results.md and results.svg again from a run's results.json (after editing bench/notes.md). */
+function render(dir: string): void {
+  const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
+  const notesFile = join(packageRoot(), 'bench', 'notes.md');
+  const notes = results.mode === 'full' && existsSync(notesFile) ? readFileSync(notesFile, 'utf8') : '';
+  writeFileSync(join(dir, 'results.md'), markdown(results, notes));
+  writeFileSync(join(dir, 'results.svg'), chart(results));
+}
+
+if (flags.render !== undefined) {
+  render(flags.render);
+  say(`rewrote ${join(flags.render, 'results.md')} and results.svg`);
+} else {
+  await main();
+}
