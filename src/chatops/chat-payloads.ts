@@ -95,17 +95,7 @@ export function parseSlackCommand(form: URLSearchParams): Parsed<ChatCommandRequ
   }
   const parsed = SlackCommandFormSchema.safeParse(fields(form));
   if (!parsed.success) return { ok: false, problem: problemOf(parsed.error) };
-  const f = parsed.data;
-  return {
-    ok: true,
-    value: {
-      user: { platform: 'slack', teamId: f.team_id, userId: f.user_id, userName: f.user_name, channelId: f.channel_id, channelName: f.channel_name },
-      command: f.command,
-      text: f.text,
-      responseUrl: f.response_url || null,
-      sslCheck: f.ssl_check === '1',
-    },
-  };
+  return { ok: true, value: { ...commandRequest('slack', parsed.data), sslCheck: parsed.data.ssl_check === '1' } };
 }
 
 export function parseSlackAction(form: URLSearchParams): Parsed<ChatActionRequest> {
@@ -144,15 +134,19 @@ export function parseSlackAction(form: URLSearchParams): Parsed<ChatActionReques
 export function parseMattermostCommand(form: URLSearchParams): Parsed<ChatCommandRequest> {
   const parsed = MattermostCommandFormSchema.safeParse(fields(form));
   if (!parsed.success) return { ok: false, problem: problemOf(parsed.error) };
-  const f = parsed.data;
+  return { ok: true, value: commandRequest('mattermost', parsed.data) };
+}
+
+/** Slack and Mattermost name a slash command's fields alike. */
+function commandRequest(
+  platform: 'slack' | 'mattermost',
+  f: { team_id: string; user_id: string; user_name: string; channel_id: string; channel_name: string; command: string; text: string; response_url?: string | undefined },
+): ChatCommandRequest {
   return {
-    ok: true,
-    value: {
-      user: { platform: 'mattermost', teamId: f.team_id, userId: f.user_id, userName: f.user_name, channelId: f.channel_id, channelName: f.channel_name },
-      command: f.command,
-      text: f.text,
-      responseUrl: f.response_url || null,
-    },
+    user: { platform, teamId: f.team_id, userId: f.user_id, userName: f.user_name, channelId: f.channel_id, channelName: f.channel_name },
+    command: f.command,
+    text: f.text,
+    responseUrl: f.response_url || null,
   };
 }
 
