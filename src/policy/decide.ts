@@ -51,10 +51,9 @@ interface Refusal {
  * grants it. A refusal names the rule and the part it refused.
  */
 export function decide(policy: Policy, request: SessionRequest, usage: SessionUsage, defaults: { ttlSeconds: number }): Decision {
+  const unknown = refuseUnknownPrincipal(policy, request.principal);
+  if (unknown) return unknown;
   const applicable = policy.rules.filter((rule) => rule.appliesTo(request.principal));
-  if (applicable.length === 0) {
-    return deny(null, 'no-rule', `no policy rule applies to principal "${request.principal}" (policy: ${policy.source})`);
-  }
   for (const rule of applicable) {
     const hit = rule.deny.find((m) => m.matches(request.target));
     if (hit) return deny(rule.name, 'target-denied', `policy rule "${rule.name}" denies target "${request.target.name}" (${hit.text})`);
@@ -78,6 +77,12 @@ export function decide(policy: Policy, request: SessionRequest, usage: SessionUs
       ? `policy rule "${first.rule.name}" refuses this: ${first.refusal.detail}`
       : `no policy rule allows this: ${refusals.map((r) => `rule "${r.rule.name}": ${r.refusal.detail}`).join('; ')}`;
   return deny(first.rule.name, first.refusal.reason, detail);
+}
+
+/** The refusal for a principal no rule applies to; null when some rule does. Needs no target. */
+export function refuseUnknownPrincipal(policy: Policy, principal: string): Extract<Decision, { allowed: false }> | null {
+  if (policy.rules.some((rule) => rule.appliesTo(principal))) return null;
+  return { allowed: false, rule: null, reason: 'no-rule', detail: `no policy rule applies to principal "${principal}" (policy: ${policy.source})` };
 }
 
 function evaluateRule(rule: Rule, request: SessionRequest, usage: SessionUsage, defaults: { ttlSeconds: number }): Decision | Refusal {

@@ -8,7 +8,7 @@ import type { PodmanClient } from '../podman/client.js';
 import { PodmanApiError } from '../podman/errors.js';
 import type { SidecarSpec } from '../podman/types.js';
 import { runExec } from '../podman/run-exec.js';
-import { type Decision, type SessionRequest, decide } from '../policy/decide.js';
+import { type Decision, type SessionRequest, decide, refuseUnknownPrincipal } from '../policy/decide.js';
 import type { PolicyHolder } from '../policy/policy-holder.js';
 import { DEFAULT_PROFILE, type Profile } from './profiles.js';
 import { type Actor, type EndReason, LABEL_MANAGED, LIVE_STATES, type Session } from './session.js';
@@ -129,15 +129,9 @@ export class SessionService {
     }
     const image = input.image ?? this.options.defaultImage;
     const profile = input.profile ?? DEFAULT_PROFILE;
-    const policy = this.policy.current();
     // A caller no rule applies to learns nothing about the host's containers, not even which exist.
-    if (!policy.rules.some((rule) => rule.appliesTo(actor.principal))) {
-      this.refuse(
-        { allowed: false, rule: null, reason: 'no-rule', detail: `no policy rule applies to principal "${actor.principal}" (policy: ${policy.source})` },
-        actor,
-        { target: input.target, image, profile },
-      );
-    }
+    const unknown = refuseUnknownPrincipal(this.policy.current(), actor.principal);
+    if (unknown) this.refuse(unknown, actor, { target: input.target, image, profile });
     const target = await this.podman.inspectContainer(input.target);
     if (!target) throw new AppError('target_not_found', `no container named or with id "${input.target}"`);
     if (target.Config.Labels?.[LABEL_MANAGED] === 'true') {
